@@ -1,0 +1,65 @@
+"""What a run returns: the output, the transcript and the usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+OutputT = TypeVar("OutputT")
+
+
+@dataclass
+class Usage:
+    """Requests and tokens, summed over the turns of a run."""
+
+    requests: int = 0
+    """Number of model requests made."""
+    input_tokens: int = 0
+    """Prompt tokens (``prompt_tokens`` on Chat Completions)."""
+    output_tokens: int = 0
+    """Completion tokens (``completion_tokens`` on Chat Completions)."""
+    total_tokens: int = 0
+    """Input plus output tokens as reported by the API."""
+    cached_tokens: int = 0
+    """Input tokens served from the prompt cache."""
+    reasoning_tokens: int = 0
+    """Output tokens spent on reasoning."""
+
+    def add(self, other: Usage) -> None:
+        """Add ``other`` into this object in place."""
+        self.requests += other.requests
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.total_tokens += other.total_tokens
+        self.cached_tokens += other.cached_tokens
+        self.reasoning_tokens += other.reasoning_tokens
+
+
+@dataclass(frozen=True)
+class InterruptedToolCall:
+    """A tool call found without a result when a session was loaded, and not re-run."""
+
+    tool_call_id: str
+    """The call's id as the model gave it."""
+    tool_name: str
+    """The tool that was called."""
+    arguments: str
+    """The raw JSON arguments."""
+
+
+@dataclass
+class RunResult(Generic[OutputT]):
+    """The outcome of ``Agent.run``."""
+
+    output: OutputT
+    """The final text, or the validated ``output_type`` instance."""
+    messages: list[dict[str, Any]]
+    """The whole conversation in the API's wire format, ready to pass back as ``messages=``."""
+    new_messages: list[dict[str, Any]]
+    """The messages this run added (including the user input)."""
+    usage: Usage
+    """Requests and tokens summed over the run."""
+    run_id: str
+    """The id given to this run (also in ``RunContext.run_id``)."""
+    interrupted_tool_calls: list[InterruptedToolCall] = field(default_factory=list)
+    """Non-idempotent tool calls closed as "outcome unknown" when the session was loaded."""

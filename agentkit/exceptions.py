@@ -1,0 +1,190 @@
+"""Every error agentkit raises, under one base class.
+
+Errors raised by the ``openai`` SDK (``openai.APIStatusError`` and its subclasses,
+``openai.APIConnectionError``, ``openai.APITimeoutError``) pass through unwrapped: they already
+carry ``status_code``, ``request_id`` and ``body``.
+
+The tree::
+
+    AgentkitError
+    ├── UserError                      the library was used wrongly; fix the code
+    │   ├── ToolDefinitionError        a function cannot become a tool (raised at decoration)
+    │   ├── ConfigurationError         missing API key, bad agent option, too many tools
+    │   └── SyncInAsyncError           run_sync() called inside a running event loop
+    ├── ToolArgumentsError             the model's arguments do not fit the tool's schema
+    ├── RunError                       a run stopped early; carries the partial transcript
+    │   ├── MaxTurnsExceeded
+    │   ├── ToolBudgetExceeded         too many failed tool calls in one run
+    │   ├── RunTimeout                 the whole-run deadline passed
+    │   ├── OutputValidationError      the final answer does not fit ``output_type``
+    │   └── ToolExecutionError         a tool raised and the agent re-raises tool errors
+    ├── CassetteError                  record/replay (``agentkit.testing``)
+    │   ├── CassetteNotFoundError
+    │   ├── RequestMismatchError       a request drifted from the recording
+    │   ├── UnplayedInteractionsError  recorded interactions were never requested
+    │   └── NetworkBlockedError        a test tried to reach the network
+    └── SessionError                   persisted threads (``agentkit.sessions``)
+        ├── SessionBusyError           another run holds this thread
+        ├── SessionCorruptError        a stored row cannot be read
+        └── SessionSchemaError         the store has an unknown schema version
+
+``ToolRetry`` is not an error of the library: tool code raises it to tell the model to try again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._result import Usage
+
+__all__ = [
+    "AgentkitError",
+    "CassetteError",
+    "CassetteNotFoundError",
+    "ConfigurationError",
+    "FieldError",
+    "MaxTurnsExceeded",
+    "NetworkBlockedError",
+    "OutputValidationError",
+    "RequestMismatchError",
+    "RunError",
+    "RunTimeout",
+    "SessionBusyError",
+    "SessionCorruptError",
+    "SessionError",
+    "SessionSchemaError",
+    "SyncInAsyncError",
+    "ToolArgumentsError",
+    "ToolBudgetExceeded",
+    "ToolDefinitionError",
+    "ToolExecutionError",
+    "ToolRetry",
+    "UnplayedInteractionsError",
+    "UserError",
+]
+
+
+class AgentkitError(Exception):
+    """Base class of every error agentkit raises."""
+
+
+class UserError(AgentkitError):
+    """The library was used in a way it does not support."""
+
+
+class ToolDefinitionError(UserError):
+    """A function cannot be turned into a tool; the message says what to change."""
+
+
+class ConfigurationError(UserError):
+    """An agent or client option is missing or invalid."""
+
+
+class SyncInAsyncError(UserError):
+    """A ``*_sync`` method was called from inside a running event loop."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of a tool's arguments."""
+
+    path: str
+    """Dotted path to the field, e.g. ``"address.zip"`` or ``"items.2"``; ``""`` for the whole object."""
+    message: str
+    """What was wrong and what was expected."""
+
+    def __str__(self) -> str:
+        return f"{self.path or '<arguments>'}: {self.message}"
+
+
+class ToolArgumentsError(AgentkitError):
+    """The model's arguments for a tool are not valid JSON or do not fit its schema."""
+
+    def __init__(self, tool_name: str, errors: list[FieldError]) -> None:
+        self.tool_name = tool_name
+        self.errors = errors
+        lines = "\n".join(f"  - {e}" for e in errors)
+        super().__init__(f"Invalid arguments for tool {tool_name!r}:\n{lines}")
+
+
+class RunError(AgentkitError):
+    """A run stopped before a final answer. Nothing is lost: the transcript so far is attached."""
+
+    def __init__(self, message: str, *, messages: list[dict[str, Any]], usage: Usage) -> None:
+        super().__init__(message)
+        self.messages = messages
+        """The whole conversation up to the failure, in the API's wire format."""
+        self.usage = usage
+        """Tokens and requests spent before the failure."""
+
+
+class MaxTurnsExceeded(RunError):
+    """The model kept asking for tools for more than ``max_turns`` turns."""
+
+
+class ToolBudgetExceeded(RunError):
+    """Too many failed tool calls (per tool or per run): the model is not recovering."""
+
+
+class RunTimeout(RunError):
+    """The run's deadline passed."""
+
+
+class OutputValidationError(RunError):
+    """The final answer did not validate against ``output_type``, even after one retry."""
+
+
+class ToolExecutionError(RunError):
+    """A tool raised and the agent is configured to re-raise; the original is ``__cause__``."""
+
+    def __init__(
+        self, message: str, *, tool_name: str, messages: list[dict[str, Any]], usage: Usage
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.tool_name = tool_name
+
+
+class CassetteError(AgentkitError):
+    """A cassette cannot be recorded or replayed."""
+
+
+class CassetteNotFoundError(CassetteError):
+    """Replay-only mode and the cassette file does not exist."""
+
+
+class RequestMismatchError(CassetteError):
+    """A request does not match the recording; the message holds a readable diff."""
+
+
+class UnplayedInteractionsError(CassetteError):
+    """The test ended with recorded interactions that were never requested."""
+
+
+class NetworkBlockedError(CassetteError):
+    """A test tried to reach the network while the guard is on."""
+
+
+class SessionError(AgentkitError):
+    """A persisted thread cannot be read or written."""
+
+
+class SessionBusyError(SessionError):
+    """Another run currently holds this thread."""
+
+
+class SessionCorruptError(SessionError):
+    """A stored row cannot be decoded; it is reported, never skipped."""
+
+
+class SessionSchemaError(SessionError):
+    """The store was written by an unknown or future schema version."""
+
+
+class ToolRetry(Exception):  # noqa: N818 - a signal, named for what the tool asks for
+    """Raise from tool code to send ``message`` back to the model and let it try again."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -1,0 +1,1 @@
+"""Test kit: a scripted model, cassettes, and a pytest plugin."""
