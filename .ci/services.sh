@@ -1,4 +1,60 @@
 #!/usr/bin/env bash
-# Start Postgres and Redis on 127.0.0.1 for the session tests; export nothing, write .ci/services.env.
-# Owned by the sessions work (issue 5); a no-op until then.
-exit 0
+# Start throw-away Postgres and Redis servers on 127.0.0.1 for the session tests.
+#
+# Installs them from the OS package manager when missing (Debian/Ubuntu, as root), then starts
+# each in a temporary directory on a fixed port. The tests find them at these defaults:
+#   AGENTKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:54329/postgres
+#   AGENTKIT_TEST_REDIS_URL=redis://127.0.0.1:63799/0
+# A server already answering on its port is reused, so running this twice is harmless.
+set -euo pipefail
+
+PG_PORT="${AGENTKIT_TEST_POSTGRES_PORT:-54329}"
+REDIS_PORT="${AGENTKIT_TEST_REDIS_PORT:-63799}"
+RUN_DIR="${AGENTKIT_SERVICES_DIR:-$(mktemp -d /tmp/agentkit-services.XXXXXX)}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+missing=()
+[ -n "$(pg_bindir)" ] || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "services: installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+PG_BIN="$(pg_bindir)"
+
+# --- Postgres: a fresh cluster owned by an unprivileged user (initdb refuses root) ---
+if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
+    echo "services: Postgres already answering on 127.0.0.1:$PG_PORT"
+else
+    PG_USER="$(id -un)"
+    if [ "$(id -u)" = 0 ]; then
+        PG_USER=postgres
+        id -u postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    fi
+    run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi; }
+    mkdir -p "$RUN_DIR/pg"
+    chown "$PG_USER" "$RUN_DIR" "$RUN_DIR/pg"
+    run_pg "$PG_BIN/initdb" -D "$RUN_DIR/pg/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+    run_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg/data" -l "$RUN_DIR/pg/log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $RUN_DIR/pg -c max_connections=300" >/dev/null
+    echo "services: Postgres on 127.0.0.1:$PG_PORT (data in $RUN_DIR/pg)"
+fi
+
+# --- Redis: no persistence, loopback only ---
+if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    echo "services: Redis already answering on 127.0.0.1:$REDIS_PORT"
+else
+    mkdir -p "$RUN_DIR/redis"
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --save "" --appendonly no \
+        --dir "$RUN_DIR/redis" --logfile "$RUN_DIR/redis/log" --pidfile "$RUN_DIR/redis/pid"
+    for _ in $(seq 50); do
+        redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null
+    echo "services: Redis on 127.0.0.1:$REDIS_PORT (files in $RUN_DIR/redis)"
+fi

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from ._agent import Agent
 from ._context import RunContext
 from ._result import RunResult, Usage
+from ._tool import Tool, tool
 from .exceptions import AgentkitError, ToolRetry
 
 __all__ = [
+    "Agent",
     "AgentkitError",
     "RunContext",
     "RunResult",
+    "Tool",
     "ToolRetry",
     "Usage",
+    "tool",
 ]

@@ -17,6 +17,7 @@ The tree::
     │   ├── ToolBudgetExceeded         too many failed tool calls in one run
     │   ├── RunTimeout                 the whole-run deadline passed
     │   ├── OutputValidationError      the final answer does not fit ``output_type``
+    │   ├── ModelBehaviorError         the reply cannot be used (no choices, a failed response)
     │   └── ToolExecutionError         a tool raised and the agent re-raises tool errors
     ├── CassetteError                  record/replay (``agentkit.testing``)
     │   ├── CassetteNotFoundError
@@ -46,6 +47,7 @@ __all__ = [
     "ConfigurationError",
     "FieldError",
     "MaxTurnsExceeded",
+    "ModelBehaviorError",
     "NetworkBlockedError",
     "OutputValidationError",
     "RequestMismatchError",
@@ -136,12 +138,14 @@ class OutputValidationError(RunError):
     """The final answer did not validate against ``output_type``, even after one retry."""
 
 
+class ModelBehaviorError(RunError):
+    """The model's reply cannot be used: no choices, or a response with status ``failed``."""
+
+
 class ToolExecutionError(RunError):
     """A tool raised and the agent is configured to re-raise; the original is ``__cause__``."""
 
-    def __init__(
-        self, message: str, *, tool_name: str, messages: list[dict[str, Any]], usage: Usage
-    ) -> None:
+    def __init__(self, message: str, *, tool_name: str, messages: list[dict[str, Any]], usage: Usage) -> None:
         super().__init__(message, messages=messages, usage=usage)
         self.tool_name = tool_name
 
@@ -182,7 +186,7 @@ class SessionSchemaError(SessionError):
     """The store was written by an unknown or future schema version."""
 
 
-class ToolRetry(Exception):  # noqa: N818 - a signal, named for what the tool asks for
+class ToolRetry(Exception):
     """Raise from tool code to send ``message`` back to the model and let it try again."""
 
     def __init__(self, message: str) -> None:

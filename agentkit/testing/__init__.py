@@ -1,1 +1,69 @@
-"""Test kit: a scripted model, cassettes, and a pytest plugin."""
+"""Test kit: a scripted model, a network guard, cassettes, and a pytest plugin.
+
+Scripted model (no network, no cassette): the replies go through the real ``openai`` SDK::
+
+    model = ScriptedModel([
+        reply(tool_calls=[tool_call("get_weather", {"city": "Paris"})]),
+        reply("It is sunny in Paris.", usage=(12, 5)),
+    ])
+    with model.install():                      # every Agent without client= uses it
+        result = await agent.run("Weather in Paris?")
+    assert model.requests[1]["messages"][-1]["role"] == "tool"
+    model.assert_complete()
+
+Cassettes record real traffic once (``pytest --agentkit-record=once`` with ``OPENAI_API_KEY``)
+and replay it offline, matching each request on its canonical JSON body::
+
+    async def test_weather(agent_cassette):    # tests/cassettes/<module>/<test>.yaml
+        result = await agent.run("Weather in Paris?")
+        assert "Paris" in result.output
+
+Whole-run replay, two modes:
+
+- Without running side-effecting tools; every call gets its recorded result::
+
+      with agent_cassette.recorded_tools(agent):
+          result = await agent.run("Refund order 42")   # refund() never runs
+
+- Running the tools, and checking the trajectory (names, arguments, order)::
+
+      result = await agent.run("Refund order 42")
+      agent_cassette.assert_trajectory(result.messages)
+
+The pytest plugin (registered through the ``pytest11`` entry point) blocks connections to
+anything but loopback in every test (``@pytest.mark.allow_network`` opts out). ``agentkit
+replay CASSETTE`` prints a cassette as a transcript.
+"""
+
+from __future__ import annotations
+
+from ._cassette import Cassette, RecordMode, cassette
+from ._guard import allow_network, block_network
+from ._scripted import (
+    APIErrorReply,
+    Reply,
+    ScriptedModel,
+    ScriptedRequest,
+    ToolCallReply,
+    api_error,
+    reply,
+    tool_call,
+)
+from ._transcript import RecordedCall
+
+__all__ = [
+    "APIErrorReply",
+    "Cassette",
+    "RecordMode",
+    "RecordedCall",
+    "Reply",
+    "ScriptedModel",
+    "ScriptedRequest",
+    "ToolCallReply",
+    "allow_network",
+    "api_error",
+    "block_network",
+    "cassette",
+    "reply",
+    "tool_call",
+]

@@ -1,0 +1,156 @@
+"""Run one turn's tool calls concurrently and return their results in the model's call order.
+
+This is the only place agentkit runs tools. Every failure becomes data for the model:
+
+=====================  ==================================================================
+what happened          what the model reads as that call's result
+=====================  ==================================================================
+unknown tool name      ``Unknown tool 'x'. Available tools: a, b.``
+invalid arguments      every field path with what was expected (the tool does not run)
+``raise ToolRetry(m)`` ``m``
+tool raised            ``Error: ValueError: message`` (no traceback, secrets redacted)
+tool timed out         ``Error: tool 'x' timed out after N s.``
+=====================  ==================================================================
+
+``async def`` tools run on the event loop; ``def`` tools run on the agent's bounded thread pool.
+A ``def`` tool that overruns its timeout cannot be stopped: the model is told it timed out, the
+thread finishes in the background and its late result is discarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ._context import RunContext
+from ._models import ToolCall
+from ._redact import redact
+from ._serialize import serialize_output, truncate
+from ._tool import Tool
+from .exceptions import ToolArgumentsError, ToolRetry
+
+logger = logging.getLogger("agentkit")
+
+_MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """The result of one tool call."""
+
+    call: ToolCall
+    """The call as the model made it."""
+    content: str
+    """What the model reads."""
+    is_error: bool
+    """Whether the call failed."""
+    exception: Exception | None = None
+    """What the tool raised, kept for agents that re-raise tool errors."""
+
+
+def idempotency_key(call_id: str) -> str:
+    """A stable key for a tool call: the same whenever the same call is run again."""
+    return "ak-" + hashlib.sha256(call_id.encode()).hexdigest()[:32]
+
+
+@dataclass
+class Dispatcher:
+    """Runs tool calls for one agent; shared by all its runs."""
+
+    tools: Mapping[str, Tool[..., Any]]
+    """Tools by name."""
+    pool: Callable[[], ThreadPoolExecutor]
+    """Returns the agent's thread pool for ``def`` tools (created on first use)."""
+    max_output_chars: int | None
+    """Results longer than this are truncated, head and tail kept."""
+
+    async def run(
+        self,
+        calls: Sequence[ToolCall],
+        context: RunContext[Any],
+        failures: Mapping[str, int],
+        on_result: Callable[[CallOutcome], Awaitable[None]] | None,
+    ) -> list[CallOutcome]:
+        """Run ``calls`` concurrently and return one outcome per call, in call order."""
+        if len(calls) == 1:
+            return [await self._one(calls[0], context, failures, on_result)]
+        tasks = [asyncio.ensure_future(self._one(c, context, failures, on_result)) for c in calls]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            # Cancellation or a BaseException from one call: stop the siblings and wait for
+            # them, so nothing keeps running after the run has ended.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+
+    async def _one(
+        self,
+        call: ToolCall,
+        context: RunContext[Any],
+        failures: Mapping[str, int],
+        on_result: Callable[[CallOutcome], Awaitable[None]] | None,
+    ) -> CallOutcome:
+        outcome = await self._execute(call, context, failures)
+        if on_result is not None:
+            await on_result(outcome)
+        return outcome
+
+    async def _execute(
+        self, call: ToolCall, context: RunContext[Any], failures: Mapping[str, int]
+    ) -> CallOutcome:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            available = ", ".join(sorted(self.tools)) or "(none)"
+            return self._error(call, f"Unknown tool {call.name!r}. Available tools: {available}.")
+        try:
+            kwargs = tool.validate(call.arguments)
+        except ToolArgumentsError as exc:
+            return self._error(call, f"{exc}\nFix the arguments and call the tool again.")
+        args: tuple[Any, ...] = ()
+        if tool.takes_context:
+            args = (
+                dataclasses.replace(
+                    context,
+                    tool_call_id=call.call_id,
+                    tool_name=tool.name,
+                    retry=failures.get(tool.name, 0),
+                    idempotency_key=idempotency_key(call.call_id),
+                ),
+            )
+        try:
+            if tool.is_async:
+                awaitable: Awaitable[Any] = tool.function(*args, **kwargs)
+            else:
+                loop = asyncio.get_running_loop()
+                ctx = contextvars.copy_context()
+                awaitable = loop.run_in_executor(self.pool(), lambda: ctx.run(tool.function, *args, **kwargs))
+            value = await (asyncio.wait_for(awaitable, tool.timeout) if tool.timeout else awaitable)
+        except ToolRetry as exc:
+            return self._error(call, exc.message)
+        except asyncio.TimeoutError as exc:
+            if tool.timeout is None:
+                return self._raised(call, exc)
+            logger.warning("tool %r timed out after %s s (call %s)", tool.name, tool.timeout, call.call_id)
+            return self._error(call, f"Error: tool {tool.name!r} timed out after {tool.timeout:g} s.")
+        except Exception as exc:
+            return self._raised(call, exc)
+        return CallOutcome(call, truncate(serialize_output(value), self.max_output_chars), False)
+
+    def _raised(self, call: ToolCall, exc: Exception) -> CallOutcome:
+        logger.info("tool %r raised %s (call %s)", call.name, type(exc).__name__, call.call_id, exc_info=exc)
+        message = redact(str(exc))[:_MAX_ERROR_CHARS]
+        text = f"Error: {type(exc).__name__}: {message}" if message else f"Error: {type(exc).__name__}"
+        return CallOutcome(call, text, True, exc)
+
+    def _error(self, call: ToolCall, text: str) -> CallOutcome:
+        logger.info("tool call %s (%r) failed: %s", call.call_id, call.name, text.splitlines()[0])
+        return CallOutcome(call, truncate(text, self.max_output_chars), True)

@@ -1,0 +1,92 @@
+"""The two wire formats the loop speaks: Chat Completions and Responses.
+
+Each backend turns the loop's history into a request, and a reply (whole or streamed) into a
+``ModelTurn``. History items are kept in the API's own wire format, so ``RunResult.messages``
+can be passed straight back to the same API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .._result import Usage
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One function call requested by the model."""
+
+    call_id: str
+    """The id the result must be keyed by (``tool_call_id`` / ``call_id``)."""
+    name: str
+    """The function name as the model wrote it."""
+    arguments: str
+    """The raw JSON arguments string."""
+
+
+@dataclass
+class ModelTurn:
+    """One model reply, reduced to what the loop needs."""
+
+    text: str | None
+    """The assistant's text, if any (it may come along with tool calls)."""
+    tool_calls: list[ToolCall]
+    """Function calls in the model's order; empty for a final answer."""
+    items: list[dict[str, Any]]
+    """What to append to the history (the assistant message, or the Responses output items)."""
+    usage: Usage = field(default_factory=Usage)
+    """This request's usage."""
+    refusal: str | None = None
+    """A refusal message, when the model refused a structured output."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything one model request needs besides the history."""
+
+    model: str
+    instructions: str | None
+    tool_params: Sequence[dict[str, Any]]
+    """The tools in this API's format (built once per agent)."""
+    settings: dict[str, Any]
+    tool_choice: Any
+    parallel_tool_calls: bool | None
+    output_schema: tuple[str, dict[str, Any]] | None
+    """``(name, strict JSON schema)`` for a structured final output."""
+
+
+class ModelAPI(Protocol):
+    """One wire format (``"chat"`` or ``"responses"``)."""
+
+    def user_item(self, text: str) -> dict[str, Any]:
+        """The history item for a user message."""
+        ...
+
+    def tool_result_item(self, call: ToolCall, content: str) -> dict[str, Any]:
+        """The history item carrying one tool call's result."""
+        ...
+
+    async def complete(
+        self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
+    ) -> ModelTurn:
+        """Send one request and return the whole reply."""
+        ...
+
+    def stream(
+        self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
+    ) -> AsyncIterator[str | ModelTurn]:
+        """Send one streaming request; yield text fragments, then the assembled ``ModelTurn`` last."""
+        ...
+
+    def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
+        """The tool calls an item of history carries (for session repair)."""
+        ...
+
+    def result_call_id(self, item: dict[str, Any]) -> str | None:
+        """The call id an item of history answers, if it is a tool result."""
+        ...

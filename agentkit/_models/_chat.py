@@ -1,0 +1,138 @@
+"""Chat Completions: ``messages`` in, one assistant message out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, cast
+
+from .._result import Usage
+from ..exceptions import ModelBehaviorError
+from . import ModelTurn, Request, ToolCall
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+
+class ChatAPI:
+    """The ``/chat/completions`` wire format."""
+
+    def user_item(self, text: str) -> dict[str, Any]:
+        return {"role": "user", "content": text}
+
+    def tool_result_item(self, call: ToolCall, content: str) -> dict[str, Any]:
+        return {"role": "tool", "tool_call_id": call.call_id, "content": content}
+
+    def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
+        if item.get("role") != "assistant":
+            return []
+        return [
+            ToolCall(tc["id"], tc["function"]["name"], tc["function"].get("arguments", ""))
+            for tc in item.get("tool_calls") or ()
+        ]
+
+    def result_call_id(self, item: dict[str, Any]) -> str | None:
+        return item.get("tool_call_id") if item.get("role") == "tool" else None
+
+    def _params(self, request: Request, history: list[dict[str, Any]]) -> dict[str, Any]:
+        params = dict(request.settings)
+        params["model"] = request.model
+        params["messages"] = (
+            [{"role": "system", "content": request.instructions}, *history]
+            if request.instructions
+            else history
+        )
+        if request.tool_params:
+            params["tools"] = request.tool_params
+            if request.tool_choice is not None:
+                params["tool_choice"] = request.tool_choice
+            if request.parallel_tool_calls is not None:
+                params["parallel_tool_calls"] = request.parallel_tool_calls
+        if request.output_schema is not None:
+            name, schema = request.output_schema
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": True},
+            }
+        return params
+
+    async def complete(
+        self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
+    ) -> ModelTurn:
+        # The raw response skips building pydantic objects we would only turn back into dicts.
+        create = cast(Any, client.chat.completions.with_raw_response.create)
+        raw = await create(**self._params(request, history))
+        data: dict[str, Any] = raw.http_response.json()
+        choices = data.get("choices") or []
+        if not choices:
+            raise ModelBehaviorError("The model returned no choices.", messages=[], usage=Usage())
+        message: dict[str, Any] = choices[0].get("message") or {}
+        calls = [
+            ToolCall(tc["id"], tc["function"]["name"], tc["function"].get("arguments") or "")
+            for tc in message.get("tool_calls") or ()
+            if tc.get("type", "function") == "function"
+        ]
+        return _turn(message.get("content"), calls, message.get("refusal"), _usage(data.get("usage")))
+
+    async def stream(
+        self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
+    ) -> AsyncIterator[str | ModelTurn]:
+        params = self._params(request, history)
+        params["stream"] = True
+        params["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
+        create = cast(Any, client.chat.completions.create)
+        text: list[str] = []
+        refusal: list[str] = []
+        # Fragments of each call, keyed by the call's ``index`` in the message.
+        calls: dict[int, dict[str, Any]] = {}
+        usage = Usage(requests=1)
+        async with await create(**params) as chunks:
+            async for chunk in chunks:
+                if chunk.usage is not None:
+                    usage = _usage(chunk.usage.model_dump())
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    if delta.content:
+                        text.append(delta.content)
+                        yield delta.content
+                    if delta.refusal:
+                        refusal.append(delta.refusal)
+                    for tc in delta.tool_calls or ():
+                        entry = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": []})
+                        if tc.id:
+                            entry["id"] = tc.id
+                        fn = tc.function
+                        if fn is not None:
+                            # OpenAI sends the name once; some compatible servers repeat it whole.
+                            if fn.name and fn.name != entry["name"]:
+                                entry["name"] += fn.name
+                            if fn.arguments:
+                                entry["arguments"].append(fn.arguments)
+        tool_calls = [ToolCall(c["id"], c["name"], "".join(c["arguments"])) for _, c in sorted(calls.items())]
+        yield _turn("".join(text) if text else None, tool_calls, "".join(refusal) or None, usage)
+
+
+def _turn(content: str | None, calls: list[ToolCall], refusal: str | None, usage: Usage) -> ModelTurn:
+    item: dict[str, Any] = {"role": "assistant", "content": content}
+    if calls:
+        item["tool_calls"] = [
+            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in calls
+        ]
+    if refusal:
+        item["refusal"] = refusal
+    return ModelTurn(text=content, tool_calls=calls, items=[item], usage=usage, refusal=refusal)
+
+
+def _usage(raw: dict[str, Any] | None) -> Usage:
+    if not raw:
+        return Usage(requests=1)
+    prompt_details = raw.get("prompt_tokens_details") or {}
+    completion_details = raw.get("completion_tokens_details") or {}
+    return Usage(
+        requests=1,
+        input_tokens=raw.get("prompt_tokens") or 0,
+        output_tokens=raw.get("completion_tokens") or 0,
+        total_tokens=raw.get("total_tokens") or 0,
+        cached_tokens=prompt_details.get("cached_tokens") or 0,
+        reasoning_tokens=completion_details.get("reasoning_tokens") or 0,
+    )

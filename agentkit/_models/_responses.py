@@ -1,0 +1,132 @@
+"""The Responses API: ``input`` items in, ``output`` items out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, cast
+
+from .._result import Usage
+from ..exceptions import ModelBehaviorError
+from . import ModelTurn, Request, ToolCall
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+
+class ResponsesAPI:
+    """The ``/responses`` wire format.
+
+    Output items (reasoning, function calls, messages) go back into ``input`` unchanged on the
+    next turn, which is what reasoning models need, including ``store: false`` with
+    ``include: ["reasoning.encrypted_content"]``.
+    """
+
+    def user_item(self, text: str) -> dict[str, Any]:
+        return {"role": "user", "content": text}
+
+    def tool_result_item(self, call: ToolCall, content: str) -> dict[str, Any]:
+        return {"type": "function_call_output", "call_id": call.call_id, "output": content}
+
+    def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
+        if item.get("type") != "function_call":
+            return []
+        return [ToolCall(item["call_id"], item["name"], item.get("arguments") or "")]
+
+    def result_call_id(self, item: dict[str, Any]) -> str | None:
+        return item.get("call_id") if item.get("type") == "function_call_output" else None
+
+    def _params(self, request: Request, history: list[dict[str, Any]]) -> dict[str, Any]:
+        params = dict(request.settings)
+        params["model"] = request.model
+        params["input"] = history
+        if request.instructions:
+            params["instructions"] = request.instructions
+        if request.tool_params:
+            params["tools"] = request.tool_params
+            if request.tool_choice is not None:
+                params["tool_choice"] = request.tool_choice
+            if request.parallel_tool_calls is not None:
+                params["parallel_tool_calls"] = request.parallel_tool_calls
+        if request.output_schema is not None:
+            name, schema = request.output_schema
+            text = dict(params.get("text") or {})
+            text["format"] = {"type": "json_schema", "name": name, "schema": schema, "strict": True}
+            params["text"] = text
+        return params
+
+    async def complete(
+        self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
+    ) -> ModelTurn:
+        create = cast(Any, client.responses.with_raw_response.create)
+        raw = await create(**self._params(request, history))
+        return _turn(raw.http_response.json())
+
+    async def stream(
+        self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
+    ) -> AsyncIterator[str | ModelTurn]:
+        params = self._params(request, history)
+        params["stream"] = True
+        create = cast(Any, client.responses.create)
+        # Items as they complete, by output_index; the final response event repeats them all.
+        done: dict[int, dict[str, Any]] = {}
+        final: dict[str, Any] | None = None
+        async with await create(**params) as events:
+            async for event in events:
+                kind = event.type
+                if kind == "response.output_text.delta":
+                    yield event.delta
+                elif kind == "response.output_item.done":
+                    done[event.output_index] = event.item.model_dump(mode="json", exclude_unset=True)
+                elif kind in ("response.completed", "response.incomplete", "response.failed"):
+                    final = event.response.model_dump(mode="json", exclude_unset=True)
+        if final is None:
+            raise ModelBehaviorError(
+                "The response stream ended without a final event.", messages=[], usage=Usage()
+            )
+        if not final.get("output"):
+            final["output"] = [item for _, item in sorted(done.items())]
+        yield _turn(final)
+
+
+def _turn(data: dict[str, Any]) -> ModelTurn:
+    if data.get("status") == "failed":
+        error = data.get("error") or {}
+        raise ModelBehaviorError(
+            f"The response failed: {error.get('code')}: {error.get('message')}", messages=[], usage=Usage()
+        )
+    items: list[dict[str, Any]] = data.get("output") or []
+    calls: list[ToolCall] = []
+    texts: list[str] = []
+    refusals: list[str] = []
+    for item in items:
+        kind = item.get("type")
+        if kind == "function_call":
+            calls.append(ToolCall(item["call_id"], item["name"], item.get("arguments") or ""))
+        elif kind == "message":
+            for part in item.get("content") or ():
+                if part.get("type") == "output_text":
+                    texts.append(part.get("text") or "")
+                elif part.get("type") == "refusal":
+                    refusals.append(part.get("refusal") or "")
+    return ModelTurn(
+        text="".join(texts) if texts else None,
+        tool_calls=calls,
+        items=items,
+        usage=_usage(data.get("usage")),
+        refusal="".join(refusals) or None,
+    )
+
+
+def _usage(raw: dict[str, Any] | None) -> Usage:
+    if not raw:
+        return Usage(requests=1)
+    input_details = raw.get("input_tokens_details") or {}
+    output_details = raw.get("output_tokens_details") or {}
+    return Usage(
+        requests=1,
+        input_tokens=raw.get("input_tokens") or 0,
+        output_tokens=raw.get("output_tokens") or 0,
+        total_tokens=raw.get("total_tokens") or 0,
+        cached_tokens=input_details.get("cached_tokens") or 0,
+        reasoning_tokens=output_details.get("reasoning_tokens") or 0,
+    )

@@ -1,0 +1,133 @@
+"""``agentkit schema``: print the JSON a model sees for a tool, or check it against a snapshot.
+
+Examples::
+
+    agentkit schema path/to/file.py:get_weather
+    agentkit schema my_package.tools:get_weather --api responses
+    agentkit schema my_package.tools --all > tools.snapshot.json
+    agentkit schema my_package.tools --all --check tools.snapshot.json
+
+A docstring edit or a library upgrade must never change a schema silently: ``--check`` exits
+with status 1 and prints a unified diff when the output differs from the snapshot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from ._tool import Tool, tool
+from .exceptions import ToolDefinitionError
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the ``schema`` subcommand's arguments."""
+    parser.add_argument(
+        "target",
+        help="path/to/file.py:function or module:function; with --all, a file or module alone",
+    )
+    parser.add_argument("--all", action="store_true", help="print every Tool defined in the module")
+    parser.add_argument(
+        "--check", metavar="SNAPSHOT.json", help="compare with a saved snapshot; exit 1 on a change"
+    )
+    parser.add_argument(
+        "--api",
+        choices=("chat", "responses"),
+        default="chat",
+        help="the tool format: Chat Completions (default) or Responses",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``agentkit schema``; return 0 on success, 1 on a changed schema, 2 on a usage error."""
+    try:
+        tools = _load(args.target, all_tools=args.all)
+    except (ImportError, OSError, AttributeError, ValueError, ToolDefinitionError) as exc:
+        print(f"agentkit schema: error: {exc}", file=sys.stderr)
+        return 2
+    rendered: Any = [_render(t, args.api) for t in tools] if args.all else _render(tools[0], args.api)
+    text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
+    if args.check is None:
+        sys.stdout.write(text)
+        return 0
+    return _check(text, Path(args.check))
+
+
+def _render(t: Tool[..., Any], api: str) -> dict[str, Any]:
+    return t.to_responses() if api == "responses" else t.to_openai()
+
+
+def _check(text: str, snapshot: Path) -> int:
+    try:
+        expected = json.loads(snapshot.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        print(f"agentkit schema: error: cannot read snapshot {snapshot}: {exc}", file=sys.stderr)
+        return 2
+    # Compare the data, not the bytes: key order and indentation of the snapshot do not matter.
+    before = json.dumps(expected, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+    after = json.dumps(json.loads(text), indent=2, sort_keys=True, ensure_ascii=False).splitlines()
+    if before == after:
+        print(f"schema matches {snapshot}")
+        return 0
+    print(f"schema changed: what the model sees differs from {snapshot}")
+    diff = difflib.unified_diff(before, after, fromfile=str(snapshot), tofile="current", lineterm="")
+    print("\n".join(diff))
+    return 1
+
+
+def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
+    where, _, attribute = target.rpartition(":") if ":" in target else (target, "", "")
+    if _looks_like_windows_drive(target, where):
+        where, attribute = target, ""
+    if not all_tools and not attribute:
+        raise ValueError(f"{target!r}: name the function as path/to/file.py:function or module:function")
+    module = _import(where)
+    if all_tools:
+        if attribute:
+            raise ValueError("--all takes a file or module without ':function'")
+        tools = [value for value in vars(module).values() if isinstance(value, Tool)]
+        if not tools:
+            raise ValueError(f"no Tool found in {where!r}; decorate functions with @tool")
+        return tools
+    value = getattr(module, attribute, None)
+    if value is None:
+        raise AttributeError(f"{where!r} has no attribute {attribute!r}")
+    if isinstance(value, Tool):
+        return [value]
+    if callable(value):
+        return [tool(value)]
+    raise ValueError(f"{target!r} is neither a Tool nor a function")
+
+
+def _looks_like_windows_drive(target: str, where: str) -> bool:
+    return len(where) == 1 and where.isalpha() and target[2:3] in ("\\", "/")
+
+
+def _import(where: str) -> ModuleType:
+    if where.endswith(".py") or os.sep in where or "/" in where:
+        path = Path(where).resolve()
+        if not path.is_file():
+            raise OSError(f"no such file: {where}")
+        # Let the file import its siblings, as ``python path/to/file.py`` would.
+        sys.path.insert(0, str(path.parent))
+        name = f"_agentkit_schema_{path.stem}_{abs(hash(str(path)))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot import {where}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return importlib.import_module(where)

@@ -1,0 +1,331 @@
+"""The ``@tool`` decorator and the ``Tool`` value it returns."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
+
+import pydantic
+from pydantic_core import from_json, to_json
+
+from ._docstring import DocstringFormat
+from ._function_schema import (
+    FunctionSchema,
+    MissingDescriptionWarning,
+    Parameter,
+    check_json_schema,
+    function_schema,
+)
+from ._strict_schema import NotStrictError, to_strict_schema
+from .exceptions import FieldError, ToolArgumentsError, ToolDefinitionError
+
+__all__ = ["MissingDescriptionWarning", "Tool", "tool"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+logger = logging.getLogger("agentkit")
+
+
+@dataclass(eq=False)
+class Tool(Generic[P, R]):
+    """A Python function the model can call, with the JSON schema the model sees.
+
+    Calling the tool calls the original function unchanged.
+    """
+
+    name: str
+    """The name the model calls the tool by."""
+    description: str
+    """What the tool does, for the model."""
+    parameters: dict[str, Any]
+    """The JSON schema of the arguments, as sent to the model."""
+    strict: bool
+    """Whether the schema is sent in OpenAI strict mode."""
+    function: Callable[P, R]
+    """The original function."""
+    is_async: bool
+    """Whether ``function`` is a coroutine function."""
+    takes_context: bool
+    """The function's first parameter is a ``RunContext``: the loop passes it positionally."""
+    timeout: float | None = None
+    """Seconds a call may take before the loop gives up on it; ``None`` for no limit."""
+    idempotent: bool = False
+    """The tool may safely be re-run after a crash."""
+    max_retries: int | None = None
+    """Failed calls allowed per run before the agent stops; ``None`` for the agent's default."""
+    strict_report: tuple[str, ...] = ()
+    """What strict mode changed in the schema, or why strict mode was not possible."""
+    _validator: ArgumentsValidator | None = field(default=None, repr=False)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the original function."""
+        return self.function(*args, **kwargs)
+
+    def validate(self, arguments: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+        """Validate the model's arguments into keyword arguments for the function.
+
+        Coercion is pydantic's lax mode: ``"5"`` is accepted for an ``int`` (``"abc"`` or ``5.5``
+        are not), strings become ``datetime``/``UUID``/``Enum`` values, lists become tuples or
+        sets. Models sometimes quote numbers; refusing them would only cost a retry. Unknown
+        fields are rejected. Parameters the model left out get their Python default; in strict
+        mode a ``null`` for a parameter with a default does too (even when its type accepts ``None``).
+
+        Args:
+            arguments: The ``arguments`` of a tool call: a JSON string or an already decoded dict.
+
+        Returns:
+            Keyword arguments in the annotated types. A ``RunContext`` is not included: pass it first.
+
+        Raises:
+            ToolArgumentsError: Invalid JSON, not an object, or invalid fields; lists every problem.
+        """
+        if isinstance(arguments, (str, bytes)):
+            try:
+                data = from_json(arguments or "{}")
+            except ValueError as exc:
+                raise ToolArgumentsError(
+                    self.name, [FieldError("", f"expected a JSON object, got invalid JSON: {exc}")]
+                ) from None
+        else:
+            data = arguments
+        if not isinstance(data, Mapping):
+            raise ToolArgumentsError(
+                self.name, [FieldError("", f"expected a JSON object, got {_json_type(data)}")]
+            )
+        if self._validator is None:
+            # A Tool built by hand rather than by @tool: derive the validator from the function once.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MissingDescriptionWarning)
+                fs = function_schema(self.function, name=self.name)
+            self._validator = _validator(fs, self.strict)
+        return self._validator(data)
+
+    def to_openai(self) -> dict[str, Any]:
+        """Return the Chat Completions tool param ``{"type": "function", "function": {...}}``."""
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": self.parameters,
+                "strict": self.strict,
+            },
+        }
+
+    def to_responses(self) -> dict[str, Any]:
+        """Return the Responses API function tool param."""
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.parameters,
+            "strict": self.strict,
+        }
+
+
+def _json_type(value: Any) -> str:
+    names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+@overload
+def tool(func: Callable[P, R], /) -> Tool[P, R]: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool | None = None,
+    timeout: float | None = None,
+    idempotent: bool = False,
+    max_retries: int | None = None,
+    docstring_format: DocstringFormat = "auto",
+    require_descriptions: bool = False,
+) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
+
+
+def tool(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool | None = None,
+    timeout: float | None = None,
+    idempotent: bool = False,
+    max_retries: int | None = None,
+    docstring_format: Literal["auto", "google", "numpy", "rest", "epydoc"] = "auto",
+    require_descriptions: bool = False,
+) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
+    """Turn a function into a :class:`Tool`; use bare (``@tool``) or with options (``@tool(...)``).
+
+    The name, description and parameter descriptions come from the function and its docstring
+    (Google, NumPy, reST or Epydoc). Everything is checked here, at decoration time.
+
+    Args:
+        func: The function, when used bare.
+        name: The tool name; defaults to the function name.
+        description: The tool description; defaults to the docstring without its sections.
+        strict: ``True`` requires OpenAI strict mode, ``False`` sends the natural schema, ``None``
+            uses strict mode when the signature allows it and reports why when it does not.
+        timeout: Seconds a call may take; enforced by the loop.
+        idempotent: The tool may be re-run after a crash.
+        max_retries: Failed calls allowed per run; ``None`` for the agent's default.
+        docstring_format: The docstring style, or ``"auto"`` to detect it.
+        require_descriptions: Raise instead of warning when a parameter has no description.
+
+    Raises:
+        ToolDefinitionError: The function cannot be a tool, or ``strict=True`` cannot be honoured.
+    """
+    options = {
+        "name": name,
+        "description": description,
+        "strict": strict,
+        "timeout": timeout,
+        "idempotent": idempotent,
+        "max_retries": max_retries,
+        "docstring_format": docstring_format,
+        "require_descriptions": require_descriptions,
+    }
+    if func is not None:
+        return _build(func, localns=sys._getframe(1).f_locals, **options)  # type: ignore[arg-type]
+
+    def decorate(f: Callable[P, R]) -> Tool[P, R]:
+        return _build(f, localns=sys._getframe(1).f_locals, **options)  # type: ignore[arg-type]
+
+    return decorate
+
+
+def _build(
+    func: Callable[P, R],
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool | None = None,
+    timeout: float | None = None,
+    idempotent: bool = False,
+    max_retries: int | None = None,
+    docstring_format: DocstringFormat = "auto",
+    require_descriptions: bool = False,
+    localns: Mapping[str, Any] | None = None,
+) -> Tool[P, R]:
+    if isinstance(func, Tool):
+        raise ToolDefinitionError(f"{func.name!r} is already a Tool; apply @tool once")
+    if timeout is not None and not timeout > 0:
+        raise ToolDefinitionError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if max_retries is not None and max_retries < 0:
+        raise ToolDefinitionError(f"max_retries must be >= 0, got {max_retries!r}")
+    # Warnings point at the decorated function: _build <- tool/decorate <- the user's module.
+    fs = function_schema(
+        func,
+        name=name,
+        description=description,
+        docstring_format=docstring_format,
+        require_descriptions=require_descriptions,
+        localns=localns,
+        stacklevel=4,
+    )
+    where = f"tool {fs.name!r}"
+    parameters, use_strict = fs.parameters, False
+    report: list[str] = []
+    if strict is not False:
+        try:
+            parameters, report = to_strict_schema(fs.parameters, nullable=fs.defaults)
+            use_strict = True
+        except NotStrictError as exc:
+            if strict:
+                raise ToolDefinitionError(f"{where}: strict=True is not possible: {exc}") from None
+            report = [f"not strict: {exc}"]
+    parameters = from_json(to_json(parameters))  # a private copy: the type cache shares sub-schemas
+    check_json_schema(parameters, where)
+    for line in report:
+        logger.debug("%s: %s", where, line)
+    return Tool(
+        name=fs.name,
+        description=fs.description,
+        parameters=parameters,
+        strict=use_strict,
+        function=func,
+        is_async=inspect.iscoroutinefunction(func),
+        takes_context=fs.takes_context,
+        timeout=timeout,
+        idempotent=idempotent,
+        max_retries=max_retries,
+        strict_report=tuple(report),
+        _validator=_validator(fs, use_strict),
+    )
+
+
+def _validator(fs: FunctionSchema, strict: bool) -> ArgumentsValidator:
+    # In strict mode every parameter with a default is nullable, and null means the default.
+    null_means_default = frozenset(p.name for p in fs.params if strict and not p.required)
+    return ArgumentsValidator(fs.name, fs.params, null_means_default)
+
+
+class ArgumentsValidator:
+    """Validates a tool's decoded arguments into keyword arguments for the function."""
+
+    def __init__(
+        self, tool_name: str, params: tuple[Parameter, ...], null_means_default: frozenset[str]
+    ) -> None:
+        self.tool_name = tool_name
+        self.params = params
+        self.null_means_default = null_means_default
+        self.known = frozenset(p.name for p in params)
+
+    def __call__(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate ``data``; report every problem at once.
+
+        Raises:
+            ToolArgumentsError: Unknown, missing or invalid fields.
+        """
+        kwargs: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for param in self.params:
+            if param.name not in data:
+                if param.required:
+                    errors.append(FieldError(param.name, "missing required field"))
+                else:
+                    kwargs[param.name] = param.make_default()
+                continue
+            value = data[param.name]
+            if value is None and param.name in self.null_means_default:
+                kwargs[param.name] = param.make_default()
+                continue
+            try:
+                kwargs[param.name] = param.adapter.validate_python(value)
+            except pydantic.ValidationError as exc:
+                errors.extend(_field_errors(param.name, exc))
+        if not data.keys() <= self.known:
+            expected = ", ".join(sorted(self.known)) or "no arguments"
+            unknown = [key for key in data if key not in self.known]
+            errors.extend(
+                FieldError(str(key), f"unknown field; expected one of: {expected}") for key in unknown
+            )
+        if errors:
+            raise ToolArgumentsError(self.tool_name, errors)
+        return kwargs
+
+
+def _field_errors(name: str, exc: pydantic.ValidationError) -> Iterator[FieldError]:
+    for error in exc.errors(include_url=False, include_context=False):
+        path = ".".join([name, *(str(part) for part in error["loc"])])
+        if error["type"] == "missing":
+            yield FieldError(path, "missing required field")
+            continue
+        if error["type"] == "extra_forbidden":
+            yield FieldError(path, "unknown field")
+            continue
+        message = error["msg"]
+        if message.startswith("Input should be "):
+            message = "expected " + message[len("Input should be ") :]
+        got = repr(error["input"])
+        yield FieldError(path, f"{message}, got {got if len(got) <= 80 else got[:77] + '...'}")

@@ -1,0 +1,128 @@
+"""``agentkit schema``: print tool JSON and check it against snapshots."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agentkit._cli import main
+
+MODULE = '''
+from typing import Literal
+
+from agentkit import tool
+
+
+@tool
+def get_weather(city: str, unit: Literal["c", "f"] = "c") -> str:
+    """Get the weather.
+
+    Args:
+        city: The city.
+        unit: The unit.
+    """
+    return city
+
+
+@tool(strict=False)
+def add(a: int, b: int) -> int:
+    """Add two numbers.
+
+    Args:
+        a: First.
+        b: Second.
+    """
+    return a + b
+
+
+def plain(text: str) -> str:
+    """Echo.
+
+    Args:
+        text: The text.
+    """
+    return text
+'''
+
+
+@pytest.fixture
+def tools_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "my_tools.py"
+    path.write_text(textwrap.dedent(MODULE), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield path
+    sys.modules.pop("my_tools", None)
+
+
+def test_prints_one_tool_from_a_file(tools_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", f"{tools_file}:get_weather"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["type"] == "function"
+    assert printed["function"]["name"] == "get_weather"
+    assert printed["function"]["strict"] is True
+
+
+def test_prints_one_tool_from_a_module(tools_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "my_tools:add", "--api", "responses"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["name"] == "add"
+    assert printed["strict"] is False
+
+
+def test_a_plain_function_is_turned_into_a_tool(tools_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", "my_tools:plain"]) == 0
+    assert json.loads(capsys.readouterr().out)["function"]["name"] == "plain"
+
+
+def test_all_prints_every_tool(tools_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema", str(tools_file), "--all"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert [t["function"]["name"] for t in printed] == ["get_weather", "add"]
+
+
+def test_check_passes_when_unchanged(
+    tools_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schema", "my_tools", "--all"]) == 0
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["schema", "my_tools", "--all", "--check", str(snapshot)]) == 0
+    assert "schema matches" in capsys.readouterr().out
+
+
+def test_check_fails_with_a_readable_diff(
+    tools_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schema", f"{tools_file}:get_weather"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    saved["function"]["parameters"]["properties"]["city"]["description"] = "The old city text."
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text(json.dumps(saved), encoding="utf-8")
+
+    assert main(["schema", f"{tools_file}:get_weather", "--check", str(snapshot)]) == 1
+    out = capsys.readouterr().out
+    assert "schema changed" in out
+    assert '-          "description": "The old city text.",' in out
+    assert '+          "description": "The city.",' in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["schema", "my_tools"], "name the function"),
+        (["schema", "my_tools:missing"], "has no attribute 'missing'"),
+        (["schema", "no_such_module_xyz:f"], "No module named"),
+        (["schema", "missing/file.py:f"], "no such file"),
+        (["schema", "my_tools:add", "--check", "missing.json"], "cannot read snapshot"),
+    ],
+)
+def test_errors_exit_2(
+    tools_file: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

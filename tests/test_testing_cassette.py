@@ -1,0 +1,271 @@
+"""Cassettes: recording scrubs secrets, replay matches on the body, drift and leftovers fail."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+import yaml
+
+from agentkit.exceptions import CassetteNotFoundError, RequestMismatchError, UnplayedInteractionsError
+from agentkit.testing import ScriptedModel, cassette, reply, tool_call
+
+FAKE_KEY = "sk-canary-0123456789abcdefXYZ"
+FAKE_ORG = "org-canarycanary0123456789"
+FAKE_PROJECT = "proj_canarycanary0123456789"
+FAKE_COOKIE = "__cf_bm=canary-cookie-value-42"
+WIRE = Path(__file__).resolve().parents[2] / "shared" / "wire-recordings"
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the weather.",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    },
+}
+
+
+class FakeOpenAI(BaseHTTPRequestHandler):
+    """A tiny stand-in for api.openai.com on 127.0.0.1 that answers like the real one."""
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        last = body["messages"][-1]
+        text = f"You said: {last.get('content')}"
+        payload: dict[str, Any] = {
+            "id": "chatcmpl-local",
+            "object": "chat.completion",
+            "created": 1,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
+            # Servers echo things back; a leaked credential in a body must be scrubbed too.
+            "debug": {"api_key": FAKE_KEY, "note": f"Bearer {FAKE_KEY}"},
+        }
+        data = gzip.compress(json.dumps(payload).encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Set-Cookie", FAKE_COOKIE)
+        self.send_header("openai-organization", FAKE_ORG)
+        self.send_header("openai-project", FAKE_PROJECT)
+        self.send_header("x-request-id", "req_local")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def real_client(base_url: str) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(
+        api_key=FAKE_KEY,
+        organization=FAKE_ORG,
+        project=FAKE_PROJECT,
+        base_url=base_url,
+        default_headers={"Cookie": FAKE_COOKIE, "api-key": FAKE_KEY},
+        max_retries=0,
+    )
+
+
+async def ask(client: openai.AsyncOpenAI, text: str, **extra: Any) -> str:
+    done = await client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": text}],
+        tools=[TOOL],  # type: ignore[list-item]
+        **extra,
+    )
+    return done.choices[0].message.content or ""
+
+
+async def test_canary_no_secret_reaches_the_file(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "canary.yaml"
+    with cassette(path, record="once"):
+        client = real_client(server)
+        assert (
+            await ask(client, "hello", metadata={"session_token": "canary-session-token"})
+            == "You said: hello"
+        )
+    text = path.read_text()
+    for secret in (FAKE_KEY, FAKE_ORG, FAKE_PROJECT, FAKE_COOKIE, "canary-cookie", "canary-session-token"):
+        assert secret not in text
+    assert "canary" not in text.lower()
+    data = yaml.safe_load(text)
+    request = data["interactions"][0]["request"]
+    response = data["interactions"][0]["response"]
+    assert {k.lower() for k in request["headers"]}.isdisjoint(
+        {"authorization", "api-key", "cookie", "openai-organization", "openai-project"}
+    )
+    assert {k.lower() for k in response["headers"]}.isdisjoint(
+        {"set-cookie", "openai-organization", "openai-project", "content-encoding"}
+    )
+    # Readable: JSON bodies are YAML mappings, gzip decoded.
+    assert request["body"]["messages"] == [{"role": "user", "content": "hello"}]
+    assert response["body"]["json"]["choices"][0]["message"]["content"] == "You said: hello"
+    assert text.startswith("# Cassette written by agentkit.testing")
+    assert "recorded from a local server" in text
+
+
+async def test_replay_needs_no_server_and_no_key(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "replay.yaml"
+    with cassette(path, record="once"):
+        await ask(real_client(server), "hello")
+    with cassette(path) as used:
+        # The server URL is a different host: matching ignores hosts and headers.
+        assert await ask(used.client(max_retries=0), "hello") == "You said: hello"
+
+
+def test_missing_cassette_fails_in_replay_only_mode(tmp_path: Path) -> None:
+    with (
+        pytest.raises(CassetteNotFoundError, match="--agentkit-record=once"),
+        cassette(tmp_path / "nope.yaml"),
+    ):
+        pass
+
+
+async def record_two(server: str, path: Path) -> None:
+    with cassette(path, record="once"):
+        client = real_client(server)
+        await ask(client, "first")
+        await ask(client, "second")
+
+
+async def test_a_changed_prompt_fails_with_a_diff(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "drift.yaml"
+    await record_two(server, path)
+    with cassette(path) as used:
+        client = used.client(max_retries=0)
+        await ask(client, "first")
+        with pytest.raises(RequestMismatchError) as info:
+            await ask(client, "second, reworded")
+        # The first request matched and was played; the error is reported again on exit.
+        with pytest.raises(RequestMismatchError):
+            used.check()
+    message = str(info.value)
+    assert "messages[0] is the first messages item that differs" in message
+    assert '"second, reworded"' in message and '"second"' in message
+    assert "--agentkit-record=drifted" in message
+
+
+async def test_a_changed_tool_schema_names_the_tool(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "tools.yaml"
+    with cassette(path, record="once"):
+        await ask(real_client(server), "hi")
+    changed = json.loads(json.dumps(TOOL))
+    changed["function"]["description"] = "Get the weather, in Celsius."
+    with pytest.raises(RequestMismatchError) as info, cassette(path) as used:
+        await used.client(max_retries=0).chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], tools=[changed]
+        )
+    assert "the schema of 'get_weather' differs" in str(info.value)
+    assert '+    "description": "Get the weather, in Celsius.",' in str(info.value)
+
+
+async def test_volatile_fields_and_ignored_settings_do_not_matter(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "volatile.yaml"
+    with cassette(path, record="once"):
+        await ask(real_client(server), "hi", user="alice", temperature=0.2)
+    with cassette(path, ignore=["temperature"]) as used:
+        await ask(used.client(), "hi", user="bob", temperature=0.9)
+
+
+async def test_unplayed_interactions_fail_on_exit(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "unplayed.yaml"
+    await record_two(server, path)
+    with pytest.raises(UnplayedInteractionsError, match="1 recorded interaction"), cassette(path) as used:
+        await ask(used.client(), "first")
+
+
+async def test_drifted_mode_rerecords_only_what_changed(server: str, tmp_path: Path) -> None:
+    path = tmp_path / "rerecord.yaml"
+    await record_two(server, path)
+    before = path.read_text()
+    # Nothing drifted: the file is left alone.
+    with cassette(path, record="drifted"):
+        client = real_client(server)
+        await ask(client, "first")
+        await ask(client, "second")
+    assert path.read_text() == before
+    # The second request changed: the first answer is kept, the second is recorded anew.
+    with cassette(path, record="drifted"):
+        client = real_client(server)
+        await ask(client, "first")
+        assert await ask(client, "second, reworded") == "You said: second, reworded"
+    bodies = [
+        i["request"]["body"]["messages"][0]["content"]
+        for i in yaml.safe_load(path.read_text())["interactions"]
+    ]
+    assert bodies == ["first", "second, reworded"]
+    with cassette(path) as used:
+        await ask(used.client(), "first")
+        await ask(used.client(), "second, reworded")
+
+
+async def test_a_scripted_recording_says_so_in_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "scripted.yaml"
+    model = ScriptedModel([reply(tool_calls=[tool_call("get_weather", {"city": "Paris"})]), reply("Sunny.")])
+    with cassette(path, record="once"):
+        client = model.client()
+        await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "x"}], stream=True
+        )
+        await client.chat.completions.create(model="m", messages=[{"role": "user", "content": "y"}])
+    text = path.read_text()
+    assert "produced by agentkit.testing.ScriptedModel" in text
+    assert "data: {" in text and "|" in text, "SSE bodies are stored as literal text blocks"
+    with cassette(path, allow_repeats=True) as used:
+        assert [c.name for c in used.tool_calls] == ["get_weather"]
+        assert used.turns[0].stream and used.turns[1].text == "Sunny."
+
+
+@pytest.mark.skipif(not WIRE.is_dir(), reason="../shared/wire-recordings is not present")
+@pytest.mark.parametrize(
+    "name",
+    [
+        "simonw-llm__test_tool_use_chain_of_two_calls.yaml",  # gzip !!binary bodies
+        "otelcontrib__test_chat_completion_tool_calls_with_content.yaml",  # pretty-printed JSON
+        "mirascope__test_call_with_tools__openai_gpt_4o_responses__stream.yaml",  # SSE text
+    ],
+)
+async def test_stock_vcrpy_cassettes_load_and_replay(name: str) -> None:
+    path = WIRE / name
+    before = path.read_bytes()
+    with cassette(path) as used:
+        client = used.client(max_retries=0)
+        for turn in used.turns:
+            if turn.endpoint == "/responses":
+                stream = await client.responses.create(**turn.request)
+                events = [event.type async for event in stream]
+                assert events[-1] == "response.completed"
+            else:
+                done = await client.chat.completions.create(**turn.request)
+                assert done.choices
+    assert path.read_bytes() == before, "replaying never rewrites a cassette"
