@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .._result import Usage
 from ..exceptions import ModelBehaviorError
 from . import ModelTurn, Request, ToolCall
+from ._transport import post_json, post_stream
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -58,10 +59,7 @@ class ChatAPI:
     async def complete(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
     ) -> ModelTurn:
-        # The raw response skips building pydantic objects we would only turn back into dicts.
-        create = cast(Any, client.chat.completions.with_raw_response.create)
-        raw = await create(**self._params(request, history))
-        data: dict[str, Any] = raw.http_response.json()
+        data = await post_json(client, "/chat/completions", self._params(request, history))
         choices = data.get("choices") or []
         if not choices:
             raise ModelBehaviorError("The model returned no choices.", messages=[], usage=Usage())
@@ -79,13 +77,14 @@ class ChatAPI:
         params = self._params(request, history)
         params["stream"] = True
         params["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
-        create = cast(Any, client.chat.completions.create)
+        from openai.types.chat import ChatCompletionChunk
+
         text: list[str] = []
         refusal: list[str] = []
         # Fragments of each call, keyed by the call's ``index`` in the message.
         calls: dict[int, dict[str, Any]] = {}
         usage = Usage(requests=1)
-        async with await create(**params) as chunks:
+        async with await post_stream(client, "/chat/completions", params, ChatCompletionChunk) as chunks:
             async for chunk in chunks:
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage.model_dump())

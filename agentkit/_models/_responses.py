@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from .._result import Usage
 from ..exceptions import ModelBehaviorError
 from . import ModelTurn, Request, ToolCall
+from ._transport import post_json, post_stream
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -57,20 +58,19 @@ class ResponsesAPI:
     async def complete(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
     ) -> ModelTurn:
-        create = cast(Any, client.responses.with_raw_response.create)
-        raw = await create(**self._params(request, history))
-        return _turn(raw.http_response.json())
+        return _turn(await post_json(client, "/responses", self._params(request, history)))
 
     async def stream(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
     ) -> AsyncIterator[str | ModelTurn]:
         params = self._params(request, history)
         params["stream"] = True
-        create = cast(Any, client.responses.create)
+        from openai.types.responses import ResponseStreamEvent
+
         # Items as they complete, by output_index; the final response event repeats them all.
         done: dict[int, dict[str, Any]] = {}
         final: dict[str, Any] | None = None
-        async with await create(**params) as events:
+        async with await post_stream(client, "/responses", params, ResponseStreamEvent) as events:
             async for event in events:
                 kind = event.type
                 if kind == "response.output_text.delta":
