@@ -450,3 +450,27 @@ async def test_cancellation_propagates_and_stops_tools() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cancelled.is_set()
+
+
+@pytest.mark.parametrize("api", ["chat", "responses"])
+async def test_requests_carry_auth_settings_and_request_options(api: str) -> None:
+    model = ScriptedModel([reply("ok")])
+    agent = Agent(
+        "gpt-4o-mini",
+        client=model.client(),
+        api=api,  # type: ignore[arg-type]
+        model_settings={
+            "temperature": 0,
+            "extra_headers": {"x-trace": "t1"},
+            "extra_body": {"metadata": {"k": "v"}},
+        },
+    )
+    await agent.run("hi")
+    (request,) = model.requests
+    assert request.path.endswith("/chat/completions" if api == "chat" else "/responses")
+    assert request.headers["authorization"].startswith("Bearer ")
+    assert request.headers["x-trace"] == "t1"
+    assert request["temperature"] == 0
+    assert request["metadata"] == {"k": "v"}
+    assert "extra_headers" not in request and "extra_body" not in request
+    assert request["model"] == "gpt-4o-mini"
