@@ -51,8 +51,24 @@ def resolve_client(explicit: AsyncOpenAI | None) -> AsyncOpenAI:
                 "No OpenAI client: set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
                 "OpenAI-compatible server), or pass Agent(client=AsyncOpenAI(...))."
             )
-        from openai import AsyncOpenAI
-
-        client = AsyncOpenAI()
+        client = _default_client()
         _defaults[loop] = client
     return client
+
+
+def _default_client() -> AsyncOpenAI:
+    """Build the client used when an agent has none: aiohttp-backed when aiohttp is installed.
+
+    Under many concurrent runs the SDK's default httpx2 pool is the bottleneck (benchmarks/
+    bench_loop.py measures it); the SDK's own aiohttp transport (``openai[aiohttp]``, installed by
+    ``agentkit[aiohttp]``) keeps the same SDK behaviour with far higher throughput.
+    """
+    from openai import AsyncOpenAI
+
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        return AsyncOpenAI()
+    from openai import DefaultAioHttpClient
+
+    return AsyncOpenAI(http_client=DefaultAioHttpClient())
