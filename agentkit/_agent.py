@@ -221,16 +221,16 @@ class Agent(Generic[DepsT, OutputT]):
         stream: bool,
     ) -> AsyncGenerator[StreamEvent, None]:
         client = resolve_client(self.client)
+        loop_events = run_loop(
+            self, client, input, messages=messages, deps=context, session=session, stream=stream
+        )
         if session is None:
-            async for event in run_loop(
-                self, client, input, messages=messages, deps=context, session=None, stream=stream
-            ):
-                yield event
+            async with aclosing(loop_events) as events:
+                async for event in events:
+                    yield event
             return
-        async with session.lock():
-            async for event in run_loop(
-                self, client, input, messages=messages, deps=context, session=session, stream=stream
-            ):
+        async with session.lock(), aclosing(loop_events) as events:
+            async for event in events:
                 yield event
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-import httpx2
-
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
@@ -39,6 +37,8 @@ def _split(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 async def post_json(client: AsyncOpenAI, path: str, params: dict[str, Any]) -> dict[str, Any]:
     """POST ``params`` and return the decoded JSON reply (API errors raise the SDK's exceptions)."""
+    import httpx2  # the SDK has imported it already; kept out of ``import agentkit``
+
     body, options = _split(params)
     response = await client.post(path, body=body, options=cast(Any, options), cast_to=httpx2.Response)
     return cast(dict[str, Any], response.json())
