@@ -3,12 +3,13 @@
 #
 # Installs them from the OS package manager when missing (Debian/Ubuntu, as root), then starts
 # each in a temporary directory on a fixed port. The tests find them at these defaults:
-#   AGENTKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:54329/postgres
+#   AGENTKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:25329/postgres
 #   AGENTKIT_TEST_REDIS_URL=redis://127.0.0.1:63799/0
 # A server already answering on its port is reused, so running this twice is harmless.
 set -euo pipefail
 
-PG_PORT="${AGENTKIT_TEST_POSTGRES_PORT:-54329}"
+# Below the kernel's ephemeral range (32768-60999), so no outgoing connection can hold it.
+PG_PORT="${AGENTKIT_TEST_POSTGRES_PORT:-25329}"
 REDIS_PORT="${AGENTKIT_TEST_REDIS_PORT:-63799}"
 RUN_DIR="${AGENTKIT_SERVICES_DIR:-$(mktemp -d /tmp/agentkit-services.XXXXXX)}"
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from agentkit.sessions import MemorySession, SQLiteSession
 
-POSTGRES_DSN = os.environ.get("AGENTKIT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:54329/postgres")
+POSTGRES_DSN = os.environ.get("AGENTKIT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:25329/postgres")
 REDIS_URL = os.environ.get("AGENTKIT_TEST_REDIS_URL", "redis://127.0.0.1:63799/0")
 TARGET_MS = 2.0
 CONVERSATION_TURNS = 5

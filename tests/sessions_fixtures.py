@@ -17,7 +17,7 @@ import pytest
 
 from agentkit.sessions import MemorySession, MemoryStore, SQLiteSession
 
-POSTGRES_DSN = os.environ.get("AGENTKIT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:54329/postgres")
+POSTGRES_DSN = os.environ.get("AGENTKIT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:25329/postgres")
 REDIS_URL = os.environ.get("AGENTKIT_TEST_REDIS_URL", "redis://127.0.0.1:63799/0")
 BACKENDS = ["memory", "sqlite", "postgres", "redis"]
 
