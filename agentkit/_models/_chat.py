@@ -77,35 +77,35 @@ class ChatAPI:
         params = self._params(request, history)
         params["stream"] = True
         params["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
-        from openai.types.chat import ChatCompletionChunk
-
         text: list[str] = []
         refusal: list[str] = []
         # Fragments of each call, keyed by the call's ``index`` in the message.
         calls: dict[int, dict[str, Any]] = {}
         usage = Usage(requests=1)
-        async with await post_stream(client, "/chat/completions", params, ChatCompletionChunk) as chunks:
+        # Chunks stay plain dicts: building SDK objects for every chunk would cost more than the rest.
+        async with await post_stream(client, "/chat/completions", params) as chunks:
             async for chunk in chunks:
-                if chunk.usage is not None:
-                    usage = _usage(chunk.usage.model_dump())
-                for choice in chunk.choices:
-                    delta = choice.delta
-                    if delta.content:
-                        text.append(delta.content)
-                        yield delta.content
-                    if delta.refusal:
-                        refusal.append(delta.refusal)
-                    for tc in delta.tool_calls or ():
-                        entry = calls.setdefault(tc.index, {"id": "", "name": "", "arguments": []})
-                        if tc.id:
-                            entry["id"] = tc.id
-                        fn = tc.function
-                        if fn is not None:
-                            # OpenAI sends the name once; some compatible servers repeat it whole.
-                            if fn.name and fn.name != entry["name"]:
-                                entry["name"] += fn.name
-                            if fn.arguments:
-                                entry["arguments"].append(fn.arguments)
+                if chunk.get("usage"):
+                    usage = _usage(chunk["usage"])
+                for choice in chunk.get("choices") or ():
+                    delta = choice.get("delta") or {}
+                    content = delta.get("content")
+                    if content:
+                        text.append(content)
+                        yield content
+                    if delta.get("refusal"):
+                        refusal.append(delta["refusal"])
+                    for tc in delta.get("tool_calls") or ():
+                        entry = calls.setdefault(tc.get("index", 0), {"id": "", "name": "", "arguments": []})
+                        if tc.get("id"):
+                            entry["id"] = tc["id"]
+                        fn = tc.get("function") or {}
+                        name = fn.get("name")
+                        # OpenAI sends the name once; some compatible servers repeat it whole.
+                        if name and name != entry["name"]:
+                            entry["name"] += name
+                        if fn.get("arguments"):
+                            entry["arguments"].append(fn["arguments"])
         tool_calls = [ToolCall(c["id"], c["name"], "".join(c["arguments"])) for _, c in sorted(calls.items())]
         yield _turn("".join(text) if text else None, tool_calls, "".join(refusal) or None, usage)
 

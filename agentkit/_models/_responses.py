@@ -65,20 +65,18 @@ class ResponsesAPI:
     ) -> AsyncIterator[str | ModelTurn]:
         params = self._params(request, history)
         params["stream"] = True
-        from openai.types.responses import ResponseStreamEvent
-
         # Items as they complete, by output_index; the final response event repeats them all.
         done: dict[int, dict[str, Any]] = {}
         final: dict[str, Any] | None = None
-        async with await post_stream(client, "/responses", params, ResponseStreamEvent) as events:
+        async with await post_stream(client, "/responses", params) as events:
             async for event in events:
-                kind = event.type
+                kind = event.get("type")
                 if kind == "response.output_text.delta":
-                    yield event.delta
+                    yield event["delta"]
                 elif kind == "response.output_item.done":
-                    done[event.output_index] = event.item.model_dump(mode="json", exclude_unset=True)
+                    done[event["output_index"]] = event["item"]
                 elif kind in ("response.completed", "response.incomplete", "response.failed"):
-                    final = event.response.model_dump(mode="json", exclude_unset=True)
+                    final = event["response"]
         if final is None:
             raise ModelBehaviorError(
                 "The response stream ended without a final event.", messages=[], usage=Usage()

@@ -44,8 +44,8 @@ async def post_json(client: AsyncOpenAI, path: str, params: dict[str, Any]) -> d
     return cast(dict[str, Any], response.json())
 
 
-async def post_stream(client: AsyncOpenAI, path: str, params: dict[str, Any], event_type: Any) -> Any:
-    """POST ``params`` with ``stream: true`` and return the SDK's ``AsyncStream`` of ``event_type``."""
+async def post_stream(client: AsyncOpenAI, path: str, params: dict[str, Any]) -> Any:
+    """POST ``params`` with ``stream: true``; return the SDK's ``AsyncStream`` of decoded JSON events."""
     from openai import AsyncStream
 
     body, options = _split(params)
@@ -53,7 +53,7 @@ async def post_stream(client: AsyncOpenAI, path: str, params: dict[str, Any], ev
         path,
         body=body,
         options=cast(Any, options),
-        cast_to=event_type,
+        cast_to=dict,
         stream=True,
-        stream_cls=AsyncStream[event_type],  # type: ignore[valid-type]
+        stream_cls=AsyncStream[dict[str, Any]],
     )
