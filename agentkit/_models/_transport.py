@@ -10,29 +10,33 @@ request options, exactly as they would on ``create``.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-_OPTION_KEYS = {
-    "extra_headers": "headers",
-    "extra_query": "params",
-    "extra_body": "extra_json",
-    "timeout": "timeout",
-}
+_OPTION_KEYS = {"extra_headers": "headers", "extra_query": "params", "timeout": "timeout"}
+_JSON = {"Content-Type": "application/json"}
 
 
-def _split(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    options: dict[str, Any] = {"security": {"bearer_auth": True}}
-    if any(key in params for key in _OPTION_KEYS):
+def _split(params: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """Serialize the body once and pull the request options out of ``params``.
+
+    The body goes to the SDK as bytes: given a dict, the SDK deep-copies it (the whole history)
+    on every request before serializing it.
+    """
+    options: dict[str, Any] = {"security": {"bearer_auth": True}, "headers": _JSON}
+    if any(key in params for key in _OPTION_KEYS) or "extra_body" in params:
         params = dict(params)
+        extra_body = params.pop("extra_body", None)
+        if extra_body:
+            params.update(extra_body)
         for key, option in _OPTION_KEYS.items():
-            if key in params:
-                value = params.pop(key)
-                if value is not None:
-                    options[option] = value
-    return params, options
+            value = params.pop(key, None)
+            if value is not None:
+                options[option] = {**_JSON, **value} if option == "headers" else value
+    return json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode(), options
 
 
 async def post_json(client: AsyncOpenAI, path: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -40,7 +44,7 @@ async def post_json(client: AsyncOpenAI, path: str, params: dict[str, Any]) -> d
     import httpx2  # the SDK has imported it already; kept out of ``import agentkit``
 
     body, options = _split(params)
-    response = await client.post(path, body=body, options=cast(Any, options), cast_to=httpx2.Response)
+    response = await client.post(path, content=body, options=cast(Any, options), cast_to=httpx2.Response)
     return cast(dict[str, Any], response.json())
 
 
@@ -51,7 +55,7 @@ async def post_stream(client: AsyncOpenAI, path: str, params: dict[str, Any]) ->
     body, options = _split(params)
     return await client.post(
         path,
-        body=body,
+        content=body,
         options=cast(Any, options),
         cast_to=dict,
         stream=True,
