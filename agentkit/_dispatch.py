@@ -24,8 +24,10 @@ import contextvars
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +41,24 @@ from .exceptions import ToolArgumentsError, ToolRetry
 logger = logging.getLogger("agentkit")
 
 _MAX_ERROR_CHARS = 2000
+
+_substitute: ContextVar[Callable[[Tool[..., Any]], Tool[..., Any]] | None] = ContextVar(
+    "agentkit_tool_substitute", default=None
+)
+
+
+@contextmanager
+def substitute_tools(substitute: Callable[[Tool[..., Any]], Tool[..., Any]]) -> Iterator[None]:
+    """Run every tool call in this context through ``substitute(tool)`` first.
+
+    A context variable, so concurrent code elsewhere is untouched and no agent is mutated; the
+    test kit uses it to answer tool calls from a recording.
+    """
+    token = _substitute.set(substitute)
+    try:
+        yield
+    finally:
+        _substitute.reset(token)
 
 
 @dataclass(frozen=True)
@@ -111,6 +131,9 @@ class Dispatcher:
         if tool is None:
             available = ", ".join(sorted(self.tools)) or "(none)"
             return self._error(call, f"Unknown tool {call.name!r}. Available tools: {available}.")
+        substitute = _substitute.get()
+        if substitute is not None:
+            tool = substitute(tool)
         try:
             kwargs = tool.validate(call.arguments)
         except ToolArgumentsError as exc:

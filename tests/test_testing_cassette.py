@@ -269,3 +269,41 @@ async def test_stock_vcrpy_cassettes_load_and_replay(name: str) -> None:
                 done = await client.chat.completions.create(**turn.request)
                 assert done.choices
     assert path.read_bytes() == before, "replaying never rewrites a cassette"
+
+
+def test_recorded_tools_runs_tools_when_recording_and_never_when_replaying(tmp_path: Path) -> None:
+    from agentkit import Agent, tool
+
+    sent: list[str] = []
+
+    @tool
+    def send_email(to: str) -> str:
+        """Send an e-mail.
+
+        Args:
+            to: Recipient.
+        """
+        sent.append(to)
+        return f"sent to {to}"
+
+    agent = Agent(tools=[send_email])
+    path = tmp_path / "notify.yaml"
+    script = [reply(tool_calls=[tool_call("send_email", {"to": "bob@example.com"}, id="c1")]), reply("Sent.")]
+
+    # Recording: the real tool runs once and its result goes into the cassette.
+    with (
+        cassette(path, record="all") as tape,
+        ScriptedModel(script).install(),
+        tape.recorded_tools(agent) as calls,
+    ):
+        assert agent.run_sync("notify bob").output == "Sent."
+    assert sent == ["bob@example.com"]
+    assert [(c.name, c.call_id) for c in calls] == [("send_email", "c1")]
+
+    # Replaying: the recorded result answers the call; the function never runs.
+    with cassette(path) as tape, tape.recorded_tools(agent) as calls:
+        result = agent.run_sync("notify bob")
+    assert result.output == "Sent." and sent == ["bob@example.com"]
+    assert [m["content"] for m in result.messages if m["role"] == "tool"] == ["sent to bob@example.com"]
+    # The agent itself was never changed.
+    assert agent.tools[0] is send_email

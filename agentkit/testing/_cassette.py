@@ -7,6 +7,7 @@ fail the test, and secrets are scrubbed by the file format itself.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._client import override_client
+from .._dispatch import substitute_tools
 from ..exceptions import CassetteError, CassetteNotFoundError, RequestMismatchError, UnplayedInteractionsError
 from . import _guard
 from ._format import decode_body, serializer
@@ -141,6 +143,7 @@ class Cassette:
         matchers(match)  # Validate early.
         self._stack: ExitStack | None = None
         self._tape: Any = None
+        self._replaying = True
         self.checked = False
 
     # --- context manager ---
@@ -153,6 +156,7 @@ class Cassette:
                 "or cassette(..., record='once')."
             )
         replaying = self.record == "none" or (self.record == "once" and self.path.is_file())
+        self._replaying = replaying
         stack = ExitStack()
         tape_cm = _tape_class().use(
             path=str(self.path),
@@ -243,39 +247,52 @@ class Cassette:
 
     @contextmanager
     def recorded_tools(self, agent: Agent[Any, Any]) -> Iterator[list[RecordedCall]]:
-        """Replace the agent's tools with their recorded results inside the block.
+        """Answer the agent's tool calls from the recording inside the block.
 
-        No tool function runs, so a run with side effects (payments, e-mails, writes) can be
-        replayed safely. Each call gets the result recorded for its call id, which the replayed
-        reply supplies. A call with no recorded result raises ``CassetteError``.
+        When the cassette replays, no tool function runs, so a run with side effects (payments,
+        e-mails, writes) can be replayed safely: each call gets the result recorded for its call
+        id, which the replayed reply supplies, and a call with no recorded result raises
+        ``CassetteError``. When the cassette records, the real tools run (once, now) and their
+        results go into the recording, so one test both records and later replays.
+
+        Nothing is changed on ``agent``; the substitution holds for this context only.
 
         Yields:
             The calls answered so far, in the order the agent made them.
         """
-        results = self.tool_results
         answered: list[RecordedCall] = []
-        dispatcher = agent._dispatcher
+        mine = {id(t) for t in agent.tools}
+        replaying = self._replaying
+        results = self.tool_results if replaying else {}
 
         def stub(tool: Tool[..., Any]) -> Tool[..., Any]:
-            async def recorded(ctx: Any, **kwargs: Any) -> str:
+            async def recorded(ctx: Any, **kwargs: Any) -> Any:
+                answered.append(RecordedCall(ctx.tool_call_id, tool.name, json.dumps(kwargs, default=str)))
+                if not replaying:
+                    args = (ctx,) if tool.takes_context else ()
+                    if tool.is_async:
+                        return await tool.function(*args, **kwargs)
+                    return await asyncio.to_thread(tool.function, *args, **kwargs)
                 if ctx.tool_call_id not in results:
                     raise CassetteError(
                         f"Cassette {self.path} has no recorded result for "
                         f"{tool.name!r} call {ctx.tool_call_id}."
                     )
-                answered.append(RecordedCall(ctx.tool_call_id, tool.name, json.dumps(kwargs)))
                 return results[ctx.tool_call_id]
 
-            return dataclasses.replace(
-                tool, function=recorded, is_async=True, takes_context=True, timeout=None
-            )
+            return dataclasses.replace(tool, function=recorded, is_async=True, takes_context=True)
 
-        original = dispatcher.tools
-        dispatcher.tools = {name: stub(t) for name, t in original.items()}
-        try:
+        stubs: dict[int, Tool[..., Any]] = {}
+
+        def substitute(tool: Tool[..., Any]) -> Tool[..., Any]:
+            if id(tool) not in mine:
+                return tool
+            if id(tool) not in stubs:
+                stubs[id(tool)] = stub(tool)
+            return stubs[id(tool)]
+
+        with substitute_tools(substitute):
             yield answered
-        finally:
-            dispatcher.tools = original
 
     def assert_trajectory(self, messages: Sequence[dict[str, Any]]) -> None:
         """Assert that a run made the recorded tool calls: same names, arguments and order.
