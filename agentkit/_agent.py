@@ -55,9 +55,10 @@ class Agent(Generic[DepsT, OutputT]):
         tool_choice: Passed to the API as is (``"auto"``, ``"required"``, a named function).
         parallel_tool_calls: Passed to the API when set.
         run_timeout: Seconds for a whole run before ``RunTimeout``.
-        max_tool_retries: Failed calls allowed per tool per run (a tool's own ``max_retries``
+        max_tool_retries: Turns in which a tool may fail per run (a tool's own ``max_retries``
             wins) before ``ToolBudgetExceeded``.
-        max_failed_tool_calls: Failed calls allowed per run, all tools and unknown names together.
+        max_failed_turns: Turns with at least one failed call (any tool, or an unknown name)
+            allowed per run before ``ToolBudgetExceeded``.
         raise_tool_errors: Re-raise a tool's exception as ``ToolExecutionError`` instead of
             reporting it to the model.
         max_tool_output_chars: Longer tool results are cut, keeping head and tail.
@@ -80,7 +81,7 @@ class Agent(Generic[DepsT, OutputT]):
         parallel_tool_calls: bool | None = None,
         run_timeout: float | None = None,
         max_tool_retries: int = 3,
-        max_failed_tool_calls: int = 10,
+        max_failed_turns: int = 5,
         raise_tool_errors: bool = False,
         max_tool_output_chars: int | None = 20_000,
         tool_threads: int = 16,
@@ -117,7 +118,7 @@ class Agent(Generic[DepsT, OutputT]):
         self.parallel_tool_calls = parallel_tool_calls
         self.run_timeout = run_timeout
         self.max_tool_retries = max_tool_retries
-        self.max_failed_tool_calls = max_failed_tool_calls
+        self.max_failed_turns = max_failed_turns
         self.raise_tool_errors = raise_tool_errors
         self.tool_threads = tool_threads
         self._pool: ThreadPoolExecutor | None = None

@@ -29,6 +29,6 @@ class RunContext(Generic[DepsT]):
     tool_name: str = ""
     """The name of the tool being executed (set per call)."""
     retry: int = 0
-    """How many earlier calls of this tool failed in this run."""
+    """In how many earlier turns of this run this tool failed."""
     idempotency_key: str = field(default="")
     """A stable key for this tool call, the same when an interrupted call is re-run."""

@@ -41,6 +41,7 @@ from .exceptions import ToolArgumentsError, ToolRetry
 logger = logging.getLogger("agentkit")
 
 _MAX_ERROR_CHARS = 2000
+DEADLINE_RESULT = "Error: the run's deadline passed before this tool call finished."
 
 _substitute: ContextVar[Callable[[Tool[..., Any]], Tool[..., Any]] | None] = ContextVar(
     "agentkit_tool_substitute", default=None
@@ -73,11 +74,17 @@ class CallOutcome:
     """Whether the call failed."""
     exception: Exception | None = None
     """What the tool raised, kept for agents that re-raise tool errors."""
+    deadline_passed: bool = False
+    """The run's deadline passed before the call finished; it was cancelled."""
 
 
-def idempotency_key(call_id: str) -> str:
-    """A stable key for a tool call: the same whenever the same call is run again."""
-    return "ak-" + hashlib.sha256(call_id.encode()).hexdigest()[:32]
+def idempotency_key(ordinal: int, call_id: str) -> str:
+    """A stable key for a tool call: the same whenever the same call is run again.
+
+    ``ordinal`` is the call's position among all tool calls of the thread, so two calls are
+    told apart even when an OpenAI-compatible server reuses ids such as ``call_0``.
+    """
+    return "ak-" + hashlib.sha256(f"{ordinal}:{call_id}".encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -97,13 +104,32 @@ class Dispatcher:
         context: RunContext[Any],
         failures: Mapping[str, int],
         on_result: Callable[[CallOutcome], Awaitable[None]] | None,
+        *,
+        ordinals: Sequence[int],
+        timeout: float | None = None,
     ) -> list[CallOutcome]:
-        """Run ``calls`` concurrently and return one outcome per call, in call order."""
-        if len(calls) == 1:
-            return [await self._one(calls[0], context, failures, on_result)]
-        tasks = [asyncio.ensure_future(self._one(c, context, failures, on_result)) for c in calls]
+        """Run ``calls`` concurrently and return one outcome per call, in call order.
+
+        Args:
+            calls: One turn's tool calls.
+            context: The run's context (copied per call for tools that take it).
+            failures: Failed turns per tool so far (``RunContext.retry``).
+            on_result: Awaited with each outcome as soon as it is known (the session journal).
+            ordinals: Each call's position among all tool calls of the thread; with the call id
+                it makes each call's idempotency key unique even when a server reuses ids.
+            timeout: Seconds left before the run's deadline. Calls still running then are
+                cancelled and get a deadline result (``deadline_passed``); finished ones keep theirs.
+        """
+        if len(calls) == 1 and timeout is None:
+            return [await self._one(calls[0], ordinals[0], context, failures, on_result)]
+        tasks = [
+            asyncio.ensure_future(self._one(c, n, context, failures, on_result))
+            for c, n in zip(calls, ordinals, strict=True)
+        ]
         try:
-            return list(await asyncio.gather(*tasks))
+            if timeout is None:
+                return list(await asyncio.gather(*tasks))
+            await asyncio.wait(tasks, timeout=timeout)
         except BaseException:
             # Cancellation or a BaseException from one call: stop the siblings and wait for
             # them, so nothing keeps running after the run has ended.
@@ -111,21 +137,34 @@ class Dispatcher:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        outcomes: list[CallOutcome] = []
+        for call, task in zip(calls, tasks, strict=True):
+            if task.done():
+                outcomes.append(task.result())
+                continue
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            outcome = CallOutcome(call, DEADLINE_RESULT, True, deadline_passed=True)
+            if on_result is not None:
+                await on_result(outcome)
+            outcomes.append(outcome)
+        return outcomes
 
     async def _one(
         self,
         call: ToolCall,
+        ordinal: int,
         context: RunContext[Any],
         failures: Mapping[str, int],
         on_result: Callable[[CallOutcome], Awaitable[None]] | None,
     ) -> CallOutcome:
-        outcome = await self._execute(call, context, failures)
+        outcome = await self._execute(call, ordinal, context, failures)
         if on_result is not None:
             await on_result(outcome)
         return outcome
 
     async def _execute(
-        self, call: ToolCall, context: RunContext[Any], failures: Mapping[str, int]
+        self, call: ToolCall, ordinal: int, context: RunContext[Any], failures: Mapping[str, int]
     ) -> CallOutcome:
         tool = self.tools.get(call.name)
         if tool is None:
@@ -146,7 +185,7 @@ class Dispatcher:
                     tool_call_id=call.call_id,
                     tool_name=tool.name,
                     retry=failures.get(tool.name, 0),
-                    idempotency_key=idempotency_key(call.call_id),
+                    idempotency_key=idempotency_key(ordinal, call.call_id),
                 ),
             )
         try:

@@ -1,14 +1,17 @@
 """Make a stored thread safe to send: every tool call followed by exactly one result, in call order.
 
 A process can die between persisting an assistant message with tool calls and persisting all of
-their results, and results are persisted in completion order. ``repair_history`` puts the
-results that exist back in call order right after their calls, drops results whose call is
-unknown, and marks the calls that have no result so the loop can close them.
+their results, and results are persisted in completion order. ``repair_history`` reads the thread
+in order, puts each turn's results back in call order right after its calls, drops results that
+answer no open call of their turn, and marks the calls that have no result so the loop can close
+them. Results are matched within their own turn, never across the thread, because some
+OpenAI-compatible servers reuse call ids (``call_0``) on every turn.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from ._models import ModelAPI, ToolCall
@@ -19,30 +22,53 @@ Slot = dict[str, Any] | ToolCall
 """A history item, or a ``ToolCall`` standing where its missing result belongs."""
 
 
-def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> tuple[list[Slot], list[ToolCall]]:
-    """Return the history with results ordered and gaps marked, and the calls without a result."""
-    results: dict[str, dict[str, Any]] = {}
-    for item in items:
-        call_id = api.result_call_id(item)
-        if call_id is not None:
-            results[call_id] = item
+@dataclass
+class Repaired:
+    """A stored thread, read for sending."""
+
+    slots: list[Slot]
+    """The history, with a ``ToolCall`` where a result is missing."""
+    dangling: list[tuple[int, ToolCall]]
+    """The calls without a result, with their position among all the thread's tool calls."""
+    calls: int
+    """How many tool calls the thread holds."""
+
+
+def count_tool_calls(api: ModelAPI, items: list[dict[str, Any]]) -> int:
+    """How many tool calls ``items`` hold."""
+    return sum(len(api.tool_calls_in(item)) for item in items)
+
+
+def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
+    """Return the history with results ordered and gaps marked."""
     out: list[Slot] = []
-    pending: list[ToolCall] = []
-    dangling: list[ToolCall] = []
+    pending: list[tuple[int, ToolCall]] = []
+    answers: dict[int, dict[str, Any]] = {}
+    dangling: list[tuple[int, ToolCall]] = []
+    seen = 0
     last_was_result = False
 
     def flush() -> None:
-        for call in pending:
-            result = results.pop(call.call_id, None)
+        for position, (ordinal, call) in enumerate(pending):
+            result = answers.get(position)
             if result is None:
                 out.append(call)
-                dangling.append(call)
+                dangling.append((ordinal, call))
             else:
                 out.append(result)
         pending.clear()
+        answers.clear()
 
     for item in items:
-        if api.result_call_id(item) is not None:
+        call_id = api.result_call_id(item)
+        if call_id is not None:
+            position = next(
+                (i for i, (_, c) in enumerate(pending) if c.call_id == call_id and i not in answers), None
+            )
+            if position is None:
+                logger.warning("dropping a stored tool result that answers no open call (%s)", call_id)
+            else:
+                answers[position] = item
             last_was_result = True
             continue
         calls = api.tool_calls_in(item)
@@ -56,8 +82,8 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> tuple[list[Slo
             flush()
         last_was_result = False
         out.append(item)
-        pending.extend(calls)
+        for call in calls:
+            pending.append((seen, call))
+            seen += 1
     flush()
-    for call_id in results:
-        logger.warning("dropping a stored tool result for unknown call %s", call_id)
-    return out, dangling
+    return Repaired(out, dangling, seen)

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pydantic
 
 from ._context import RunContext
-from ._dispatch import CallOutcome
+from ._dispatch import DEADLINE_RESULT, CallOutcome
 from ._events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted, TurnFinished
 from ._models import ModelTurn, ToolCall
-from ._repair import repair_history
+from ._repair import count_tool_calls, repair_history
 from ._result import InterruptedToolCall, RunResult, Usage
 from .exceptions import (
     ConfigurationError,
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("agentkit")
 T = TypeVar("T")
 
-DEADLINE_RESULT = "Error: the run's deadline passed before this tool call finished."
-
 
 @dataclass
 class _State:
@@ -55,8 +53,10 @@ class _State:
     new_start: int
     usage: Usage = field(default_factory=Usage)
     failures: dict[str, int] = field(default_factory=dict)
-    total_failures: int = 0
+    failed_turns: int = 0
     turn: int = 0
+    calls_seen: int = 0
+    """Tool calls in the thread so far: the next call's ordinal (for idempotency keys)."""
 
     def transcript(self) -> dict[str, Any]:
         return {"messages": list(self.history), "usage": self.usage}
@@ -81,10 +81,11 @@ async def run_loop(
     if session is not None:
         if messages is not None:
             raise ConfigurationError("Pass either session= or messages=, not both.")
-        history, interrupted = await _load_session(agent, session, deps, run_id)
+        history, interrupted, calls_seen = await _load_session(agent, session, deps, run_id)
     else:
         history = list(messages) if messages else []
-    state = _State(history=history, new_start=len(history))
+        calls_seen = count_tool_calls(api, history)
+    state = _State(history=history, new_start=len(history), calls_seen=calls_seen)
     context: RunContext[Any] = RunContext(deps=deps, run_id=run_id, usage=state.usage)
 
     new_items: list[dict[str, Any]] = []
@@ -162,16 +163,24 @@ async def run_loop(
             if stream:
                 for call in reply.tool_calls:
                     yield ToolCallStarted(call.call_id, call.name, _parsed(call.arguments), call.arguments)
-            outcomes = await _bounded(
-                deadline,
-                agent._dispatcher.run(
-                    reply.tool_calls, context, state.failures, persist if session is not None else None
-                ),
+            calls = reply.tool_calls
+            outcomes = await agent._dispatcher.run(
+                calls,
+                context,
+                state.failures,
+                persist if session is not None else None,
+                ordinals=range(state.calls_seen, state.calls_seen + len(calls)),
+                timeout=None if deadline is None else max(deadline - loop.time(), 0.0),
             )
+            state.calls_seen += len(calls)
             state.history.extend(api.tool_result_item(o.call, o.content) for o in outcomes)
             if stream:
                 for o in outcomes:
                     yield ToolCallResult(o.call.call_id, o.call.name, o.content, o.is_error)
+            if any(o.deadline_passed for o in outcomes):
+                raise RunTimeout(
+                    f"The run passed its deadline of {agent.run_timeout:g} s.", **state.transcript()
+                )
             _check_failures(agent, state, outcomes)
             if stream:
                 yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
@@ -194,35 +203,42 @@ INTERRUPTED_RESULT = (
 
 async def _load_session(
     agent: Agent[Any, Any], session: Session, deps: Any, run_id: str
-) -> tuple[list[dict[str, Any]], list[InterruptedToolCall]]:
+) -> tuple[list[dict[str, Any]], list[InterruptedToolCall], int]:
     """Load a thread and close its dangling tool calls before anything is sent to the API.
 
     An idempotent tool is run again (its ``RunContext.idempotency_key`` is the same as the first
     time); any other tool is never re-run: its call is closed as "outcome unknown" and reported.
+    The closing results are stored, so a thread is repaired once.
     """
     api = agent._api
-    slots, dangling = repair_history(api, await session.load())
-    if not dangling:
-        return slots, []  # type: ignore[return-value]
+    repaired = repair_history(api, await session.load())
+    if not repaired.dangling:
+        return repaired.slots, [], repaired.calls  # type: ignore[return-value]
     tools = agent._dispatcher.tools
-    rerun = [c for c in dangling if (t := tools.get(c.name)) is not None and t.idempotent]
+    rerun = [(n, c) for n, c in repaired.dangling if (t := tools.get(c.name)) is not None and t.idempotent]
     context: RunContext[Any] = RunContext(deps=deps, run_id=run_id, usage=Usage())
-    contents = {o.call.call_id: o.content for o in await agent._dispatcher.run(rerun, context, {}, None)}
+    outcomes = await agent._dispatcher.run(
+        [c for _, c in rerun], context, {}, None, ordinals=[n for n, _ in rerun]
+    )
+    contents = {n: o.content for (n, _), o in zip(rerun, outcomes, strict=True)}
     interrupted = [
-        InterruptedToolCall(c.call_id, c.name, c.arguments) for c in dangling if c.call_id not in contents
+        InterruptedToolCall(c.call_id, c.name, c.arguments) for n, c in repaired.dangling if n not in contents
     ]
     for call in interrupted:
         logger.warning(
             "tool call %s (%r) was interrupted; not re-running it", call.tool_call_id, call.tool_name
         )
-    closing = [api.tool_result_item(c, contents.get(c.call_id, INTERRUPTED_RESULT)) for c in dangling]
+    closing = [api.tool_result_item(c, contents.get(n, INTERRUPTED_RESULT)) for n, c in repaired.dangling]
     await session.append(closing)
-    by_id = {c.call_id: item for c, item in zip(dangling, closing, strict=True)}
-    history = [by_id[s.call_id] if isinstance(s, ToolCall) else s for s in slots]
-    return history, interrupted
+    by_call = {id(c): item for (_, c), item in zip(repaired.dangling, closing, strict=True)}
+    history = [by_call[id(s)] if isinstance(s, ToolCall) else s for s in repaired.slots]
+    return history, interrupted, repaired.calls
 
 
 def _check_failures(agent: Agent[Any, Any], state: _State, outcomes: list[CallOutcome]) -> None:
+    """Apply the retry budgets. They count failed *turns*, so a model that sends several bad
+    calls at once still sees every error before it is stopped."""
+    failed_tools: dict[str, int] = {}
     for o in outcomes:
         if not o.is_error:
             continue
@@ -232,21 +248,24 @@ def _check_failures(agent: Agent[Any, Any], state: _State, outcomes: list[CallOu
                 tool_name=o.call.name,
                 **state.transcript(),
             ) from o.exception
-        state.total_failures += 1
-        count = state.failures[o.call.name] = state.failures.get(o.call.name, 0) + 1
-        tool = agent._dispatcher.tools.get(o.call.name)
-        limit = agent.max_tool_retries
-        if tool is not None and tool.max_retries is not None:
-            limit = tool.max_retries
-        if tool is not None and count > limit:
+        failed_tools[o.call.name] = failed_tools.get(o.call.name, 0) + 1
+    if not failed_tools:
+        return
+    state.failed_turns += 1
+    for name in failed_tools:
+        count = state.failures[name] = state.failures.get(name, 0) + 1
+        tool = agent._dispatcher.tools.get(name)
+        if tool is None:
+            continue
+        limit = tool.max_retries if tool.max_retries is not None else agent.max_tool_retries
+        if count > limit:
             raise ToolBudgetExceeded(
-                f"Tool {o.call.name!r} failed {count} times in this run (limit {limit}).",
-                **state.transcript(),
+                f"Tool {name!r} failed in {count} turns of this run (limit {limit}).", **state.transcript()
             )
-    if state.total_failures > agent.max_failed_tool_calls:
+    if state.failed_turns > agent.max_failed_turns:
         raise ToolBudgetExceeded(
-            f"{state.total_failures} tool calls failed in this run "
-            f"(limit max_failed_tool_calls={agent.max_failed_tool_calls}).",
+            f"Tool calls failed in {state.failed_turns} turns of this run "
+            f"(limit max_failed_turns={agent.max_failed_turns}).",
             **state.transcript(),
         )
 

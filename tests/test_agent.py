@@ -261,10 +261,10 @@ async def test_tool_retry_signal_and_per_tool_budget() -> None:
 
 async def test_run_wide_budget_stops_invented_tool_names() -> None:
     model = ScriptedModel([reply(tool_calls=[tool_call(f"ghost{i}", {})]) for i in range(10)])
-    agent = Agent(tools=[add], client=model.client(), max_failed_tool_calls=3)
+    agent = Agent(tools=[add], client=model.client(), max_failed_turns=3)
     with pytest.raises(ToolBudgetExceeded) as info:
         await agent.run("go")
-    assert "max_failed_tool_calls=3" in str(info.value)
+    assert "max_failed_turns=3" in str(info.value)
     assert info.value.usage.requests == 4
 
 
@@ -474,3 +474,22 @@ async def test_requests_carry_auth_settings_and_request_options(api: str) -> Non
     assert request["metadata"] == {"k": "v"}
     assert "extra_headers" not in request and "extra_body" not in request
     assert request["model"] == "gpt-4o-mini"
+
+
+async def test_budgets_count_turns_so_a_bad_batch_is_seen_first() -> None:
+    @tool(max_retries=1)
+    def flaky(n: int) -> int:
+        """Fail on odd numbers.
+
+        Args:
+            n: A number.
+        """
+        if n % 2:
+            raise ValueError("odd")
+        return n
+
+    # Six failures in one turn: the model still gets to read them and recover.
+    model = ScriptedModel([reply(tool_calls=[tool_call("flaky", {"n": i}) for i in range(12)]), reply("ok")])
+    result = await Agent(tools=[flaky], client=model.client()).run("go")
+    assert result.output == "ok"
+    assert sum("odd" in c for _, c in tool_results(result.messages)) == 6

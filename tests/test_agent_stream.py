@@ -130,3 +130,35 @@ async def test_run_deadline_closes_open_calls() -> None:
     messages: list[dict[str, Any]] = info.value.messages
     assert messages[-1]["tool_call_id"] == "s1" and "deadline" in messages[-1]["content"]
     assert info.value.usage.requests == 1
+
+
+async def test_deadline_keeps_finished_results_and_journals_the_rest() -> None:
+    from agentkit.sessions import MemorySession
+
+    @tool
+    async def quick() -> str:
+        """Finish at once."""
+        return "done quickly"
+
+    @tool
+    async def slow() -> str:
+        """Take a long time."""
+        await asyncio.sleep(30)
+        return "late"
+
+    session = MemorySession("deadline")
+    model = ScriptedModel([reply(tool_calls=[tool_call("quick", {}, id="q"), tool_call("slow", {}, id="s")])])
+    agent = Agent(tools=[quick, slow], client=model.client(), run_timeout=0.3)
+    with pytest.raises(RunTimeout) as info:
+        await agent.run("go", session=session)
+    results = {m["tool_call_id"]: m["content"] for m in info.value.messages if m.get("role") == "tool"}
+    assert results["q"] == "done quickly"
+    assert "deadline" in results["s"]
+    stored = {m["tool_call_id"]: m["content"] for m in await session.load() if m.get("role") == "tool"}
+    assert stored == results
+
+    # The next run finds nothing to repair.
+    follow = await Agent(tools=[quick, slow], client=ScriptedModel([reply("ok")]).client()).run(
+        "again", session=session
+    )
+    assert follow.interrupted_tool_calls == []

@@ -122,3 +122,40 @@ async def test_idempotency_key_is_stable_across_reruns() -> None:
         )
         keys.append(runs[-1][1])
     assert keys[0] == keys[1] and keys[0]
+
+
+async def test_reused_call_ids_are_matched_within_their_turn() -> None:
+    # Some OpenAI-compatible servers answer "call_0" on every turn.
+    runs.clear()
+
+    def turn(amount: int) -> dict[str, Any]:
+        fn = {"name": "charge", "arguments": f'{{"amount": {amount}}}'}
+        return {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "call_0", "type": "function", "function": fn}],
+        }
+
+    session = MemorySession("dup")
+    await session.append(
+        [
+            {"role": "user", "content": "pay twice"},
+            turn(1),
+            {"role": "tool", "tool_call_id": "call_0", "content": "charged 1"},
+            turn(2),  # the process died before this call's result was stored
+        ]
+    )
+    model = ScriptedModel([reply("ok")])
+    result = await Agent(tools=[reserve, charge], client=model.client()).run("status?", session=session)
+    sent = results_in_request("chat", model.requests[0])
+    assert sent[0] == ("call_0", "charged 1")
+    assert "interrupted" in sent[1][1]
+    assert [(c.tool_call_id, c.arguments) for c in result.interrupted_tool_calls] == [
+        ("call_0", '{"amount": 2}')
+    ]
+    assert runs == []
+    # Loading again repairs nothing more.
+    again = await Agent(tools=[reserve, charge], client=ScriptedModel([reply("ok")]).client()).run(
+        "x", session=session
+    )
+    assert again.interrupted_tool_calls == []
