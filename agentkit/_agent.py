@@ -230,6 +230,11 @@ class Agent(Generic[DepsT, OutputT]):
                 async for event in events:
                     yield event
             return
+        # A stream the caller stopped reading (``break``) is closed by the event loop's
+        # async-generator finalizer: it schedules a task that closes it within a few loop
+        # iterations. Let those run before taking the thread's lock.
+        for _ in range(4):
+            await asyncio.sleep(0)
         async with session.lock(), aclosing(loop_events) as events:
             async for event in events:
                 yield event

@@ -162,3 +162,17 @@ async def test_deadline_keeps_finished_results_and_journals_the_rest() -> None:
         "again", session=session
     )
     assert follow.interrupted_tool_calls == []
+
+
+async def test_breaking_out_of_a_stream_releases_the_session() -> None:
+    from agentkit.sessions import MemorySession
+
+    session = MemorySession("b")
+    model = ScriptedModel([reply("hello world " * 5), reply("second")])
+    agent = Agent(client=model.client())
+    async for event in agent.run_stream("hi", session=session):
+        if isinstance(event, TextDelta):
+            break
+    # No aclose(): the next run on the thread must not be refused.
+    result = await agent.run("again", session=session)
+    assert result.output == "second"
