@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
+from ._callable import inspect_callable
 from ._context import RunContext
 from ._docstring import DocstringFormat, parse_docstring
 from ._strict_schema import map_subschemas
@@ -97,24 +98,27 @@ def function_schema(
 ) -> FunctionSchema:
     """Read a function's signature, type hints and docstring.
 
+    ``func`` may also be a bound method, a ``functools.partial`` (its bound arguments are left
+    out) or a callable instance (its ``__call__``, named after its class).
+
     ``localns`` resolves string annotations naming local types (``from __future__ import
     annotations`` in a function body); ``@tool`` passes the namespace it is applied in.
 
     Raises:
         ToolDefinitionError: The function cannot be a tool; the message says what to change.
     """
-    tool_name = name if name is not None else getattr(func, "__name__", "")
+    callee = inspect_callable(func, f"tool {name!r}" if name else "tool")
+    tool_name = name if name is not None else callee.name
+    if name is None and not tool_name:
+        raise ToolDefinitionError(f"cannot derive a tool name from {func!r}; pass name='...' to @tool")
     if not _NAME.match(tool_name):
         raise ToolDefinitionError(
             f"tool name {tool_name!r} must match ^[a-zA-Z0-9_-]{{1,64}}$; pass name='...' to @tool"
         )
     where = f"tool {tool_name!r}"
-    try:
-        signature = inspect.signature(func)
-    except (TypeError, ValueError) as exc:
-        raise ToolDefinitionError(f"{where}: cannot read the signature of {func!r}: {exc}") from exc
-    hints = _type_hints(func, where, localns)
-    doc = parse_docstring(func.__doc__, docstring_format)
+    signature = callee.signature
+    hints = _type_hints(callee.function, where, localns)
+    doc = parse_docstring(callee.doc, docstring_format)
 
     params: list[Parameter] = []
     properties: dict[str, Any] = {}

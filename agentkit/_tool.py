@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 import sys
 import warnings
@@ -13,6 +12,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 import pydantic
 from pydantic_core import from_json, to_json
 
+from ._callable import inspect_callable
 from ._docstring import DocstringFormat
 from ._function_schema import (
     FunctionSchema,
@@ -58,7 +58,7 @@ class Tool(Generic[P, R]):
     idempotent: bool = False
     """The tool may safely be re-run after a crash."""
     max_retries: int | None = None
-    """Failed calls allowed per run before the agent stops; ``None`` for the agent's default."""
+    """Turns of a run in which this tool may fail before the agent stops; ``None`` for the agent's default."""
     strict_report: tuple[str, ...] = ()
     """What strict mode changed in the schema, or why strict mode was not possible."""
     _validator: ArgumentsValidator | None = field(default=None, repr=False)
@@ -254,7 +254,7 @@ def _build(
         parameters=parameters,
         strict=use_strict,
         function=func,
-        is_async=inspect.iscoroutinefunction(func),
+        is_async=inspect_callable(func).is_async,
         takes_context=fs.takes_context,
         timeout=timeout,
         idempotent=idempotent,

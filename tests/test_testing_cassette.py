@@ -307,3 +307,45 @@ def test_recorded_tools_runs_tools_when_recording_and_never_when_replaying(tmp_p
     assert [m["content"] for m in result.messages if m["role"] == "tool"] == ["sent to bob@example.com"]
     # The agent itself was never changed.
     assert agent.tools[0] is send_email
+
+
+def test_ordinary_words_after_basic_or_bearer_are_kept_and_replay(tmp_path: Path) -> None:
+    from agentkit import Agent
+
+    agent = Agent(model="gpt-4o-mini")
+    path = tmp_path / "basic.yaml"
+    prompt = "Explain basic arithmetic. Basic Internationalization too, and bearer bonds."
+    with ScriptedModel([reply("ok")]).install(), cassette(path, record="all"):
+        agent.run_sync(prompt)
+    assert prompt in path.read_text()
+    with cassette(path):
+        assert agent.run_sync(prompt).output == "ok"
+
+
+def test_a_prompt_holding_a_secret_looking_value_still_replays(tmp_path: Path) -> None:
+    from agentkit import Agent
+
+    agent = Agent(model="gpt-4o-mini")
+    path = tmp_path / "secret.yaml"
+    prompt = f"Is {FAKE_KEY} a valid key? The header was Bearer {FAKE_KEY[3:]}, the org {FAKE_ORG}."
+    with ScriptedModel([reply("No.")]).install(), cassette(path, record="all"):
+        agent.run_sync(prompt)
+    text = path.read_text()
+    assert FAKE_KEY not in text and FAKE_KEY[3:] not in text and FAKE_ORG not in text
+    with cassette(path):
+        assert agent.run_sync(prompt).output == "No."
+    with pytest.raises(RequestMismatchError), cassette(path):
+        agent.run_sync(prompt.replace("valid", "real"))
+
+
+def test_record_all_rewrites_the_file(tmp_path: Path) -> None:
+    from agentkit import Agent
+
+    path = tmp_path / "all.yaml"
+    for answer in ("first", "second"):
+        with cassette(path, record="all"), ScriptedModel([reply(answer)]).install():
+            assert Agent().run_sync("hi").output == answer
+    recorded = yaml.safe_load(path.read_text())["interactions"]
+    assert len(recorded) == 1
+    with cassette(path):
+        assert Agent().run_sync("hi").output == "second"

@@ -32,6 +32,28 @@ def test_loopback_stays_allowed() -> None:
             pass
 
 
+def test_udp_datagrams_to_non_loopback_addresses_are_blocked() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        with pytest.raises(NetworkBlockedError, match=r"192\.0\.2\.1:53"):
+            sock.sendto(b"x", ("192.0.2.1", 53))
+        with pytest.raises(NetworkBlockedError):
+            sock.sendto(b"x", 0, ("192.0.2.1", 53))
+        with pytest.raises(NetworkBlockedError):
+            sock.sendmsg([b"x"], [], 0, ("192.0.2.1", 53))
+
+
+def test_udp_datagrams_to_loopback_stay_allowed() -> None:
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client,
+    ):
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(5)
+        client.sendto(b"one", server.getsockname())
+        client.sendmsg([b"two"], [], 0, server.getsockname())
+        assert [server.recv(16), server.recv(16)] == [b"one", b"two"]
+
+
 async def test_the_openai_client_gets_the_guard_error() -> None:
     client = openai.AsyncOpenAI(api_key="sk-test", base_url="https://api.openai.com/v1", max_retries=0)
     with pytest.raises(NetworkBlockedError):

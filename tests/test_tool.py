@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -399,3 +400,87 @@ def test_parameters_are_a_private_copy() -> None:
     first = make()
     first.parameters["properties"]["tags"]["items"]["type"] = "integer"
     assert make().parameters["properties"]["tags"]["items"] == {"type": "string"}
+
+
+def _price(item: str, quantity: int, currency: str = "EUR") -> str:
+    """Price an order.
+
+    Args:
+        item: What to buy.
+        quantity: How many.
+        currency: The currency.
+    """
+    return f"{quantity} {item} in {currency}"
+
+
+def test_a_partial_is_a_tool_without_its_bound_arguments() -> None:
+    positional = tool(functools.partial(_price, "apples"))
+    assert (positional.name, positional.description) == ("_price", "Price an order.")
+    assert list(positional.parameters["properties"]) == ["quantity", "currency"]
+    assert positional.parameters["properties"]["quantity"]["description"] == "How many."
+    assert positional(**positional.validate({"quantity": "3", "currency": None})) == "3 apples in EUR"
+
+    keyword = tool(name="price_in_usd")(functools.partial(_price, currency="USD"))
+    assert list(keyword.parameters["properties"]) == ["item", "quantity"]
+    with pytest.raises(ToolArgumentsError, match="currency: unknown field"):
+        keyword.validate({"item": "pears", "quantity": 2, "currency": "EUR"})
+    assert keyword(**keyword.validate({"item": "pears", "quantity": 2})) == "2 pears in USD"
+    assert keyword.is_async is False
+
+
+class WeatherLookup:
+    """Look up the weather."""
+
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+
+    async def __call__(self, city: str) -> str:
+        """Get the current weather.
+
+        Args:
+            city: The city.
+        """
+        return f"20 {self.unit} in {city}"
+
+    def forecast(self, city: str, days: int = 3) -> str:
+        """Forecast the weather.
+
+        Args:
+            city: The city.
+            days: How many days.
+        """
+        return f"{days} days of sun in {city} ({self.unit})"
+
+
+async def test_a_callable_instance_is_a_tool_named_after_its_class() -> None:
+    lookup = tool(WeatherLookup("C"))
+    assert (lookup.name, lookup.description) == ("weather_lookup", "Get the current weather.")
+    assert lookup.parameters["properties"] == {"city": {"type": "string", "description": "The city."}}
+    assert lookup.is_async is True
+    assert await lookup(**lookup.validate({"city": "Oslo"})) == "20 C in Oslo"
+    assert tool(name="later")(functools.partial(WeatherLookup("F"), "Rome")).is_async is True
+
+
+def test_a_bound_method_is_a_tool_without_self() -> None:
+    forecast = tool(WeatherLookup("C").forecast)
+    assert forecast.name == "forecast" and forecast.is_async is False
+    assert list(forecast.parameters["properties"]) == ["city", "days"]
+    assert forecast(**forecast.validate({"city": "Oslo", "days": None})) == "3 days of sun in Oslo (C)"
+
+
+async def test_an_async_callable_instance_runs_in_the_agent_loop() -> None:
+    from agentkit import Agent
+    from agentkit.testing import ScriptedModel, reply, tool_call
+
+    agent = Agent(tools=[tool(WeatherLookup("C"))])
+    script = [reply(tool_calls=[tool_call("weather_lookup", {"city": "Oslo"})]), reply("Warm.")]
+    with ScriptedModel(script).install():
+        result = await agent.run("weather?")
+    assert [m["content"] for m in result.messages if m["role"] == "tool"] == ["20 C in Oslo"]
+
+
+def test_a_callable_without_a_usable_name_says_to_pass_one() -> None:
+    with pytest.raises(ToolDefinitionError, match=r"is not callable; pass a function"):
+        tool(42)  # type: ignore[call-overload]
+    with pytest.raises(ToolDefinitionError, match=r"'<lambda>' must match .*pass name="):
+        tool(functools.partial(lambda x: x, 1))

@@ -98,6 +98,12 @@ def _tape_class() -> Any:
             return f"{head}\n{body}\n{hint}"
 
         def _save(self, force: bool = False) -> None:
+            if self.agentkit_mode == "all" and self._loaded_count:
+                # vcrpy keeps the old interactions in "all" mode; agentkit's "all" rewrites the file.
+                new = self.data[self._loaded_count :]
+                if new:
+                    self._persist({"requests": [r for r, _ in new], "responses": [r for _, r in new]})
+                return
             if self.agentkit_mode != "drifted" or not self._loaded_count:
                 super()._save(force)
                 return

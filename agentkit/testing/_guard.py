@@ -3,7 +3,8 @@
 It patches ``socket.getaddrinfo`` (every client resolves the host first, so the error comes
 before any socket exists and is not buried in an exception group by anyio's happy eyeballs) and
 ``socket.socket.connect``, which ``socket.create_connection``, ``http.client``, ``httpcore`` and
-asyncio's ``sock_connect`` all go through. Names other than ``localhost`` are not resolved
+asyncio's ``sock_connect`` all go through, and ``sendto``/``sendmsg``, which send UDP datagrams
+(DNS, syslog, metrics) without ever connecting. Names other than ``localhost`` are not resolved
 at all: a DNS query is network traffic too. (An async client given a bare IP address skips
 name resolution; anyio then reports the error inside an exception group.) Loopback addresses and Unix sockets
 stay allowed: local Postgres and Redis, and the test's own servers on 127.0.0.1, are not "the
@@ -30,6 +31,8 @@ _suspended = 0
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo
+_real_sendto = socket.socket.sendto
+_real_sendmsg = socket.socket.sendmsg
 
 
 def _is_loopback(host: str) -> bool:
@@ -72,6 +75,29 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
     return _real_connect_ex(self, address)
 
 
+def _guarded_sendto(self: socket.socket, data: Any, *args: Any) -> int:
+    # sendto(data, address) or sendto(data, flags, address): the address is always last.
+    if args:
+        _check(self, args[-1])
+    return _real_sendto(self, data, *args)
+
+
+def _guarded_sendmsg(self: socket.socket, buffers: Any, *args: Any) -> int:
+    # sendmsg(buffers, ancdata, flags, address): without an address it sends on a connected socket.
+    if len(args) >= 3:
+        _check(self, args[2])
+    return _real_sendmsg(self, buffers, *args)
+
+
+_PATCHES: list[tuple[Any, str, Any, Any]] = [
+    (socket.socket, "connect", _guarded_connect, _real_connect),
+    (socket.socket, "connect_ex", _guarded_connect_ex, _real_connect_ex),
+    (socket.socket, "sendto", _guarded_sendto, _real_sendto),
+    (socket.socket, "sendmsg", _guarded_sendmsg, _real_sendmsg),
+    (socket, "getaddrinfo", _guarded_getaddrinfo, _real_getaddrinfo),
+]
+
+
 def network_blocked() -> bool:
     """Whether the guard is on."""
     return _depth > 0 and not _suspended
@@ -103,9 +129,8 @@ def block_network(allow_hosts: Iterable[str] = ()) -> Iterator[None]:
     hosts = frozenset(allow_hosts)
     with _lock:
         if _depth == 0:
-            socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
-            socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
-            socket.getaddrinfo = _guarded_getaddrinfo
+            for owner, name, guarded, _ in _PATCHES:
+                setattr(owner, name, guarded)
         _depth += 1
         _allowed_hosts.append(hosts)
     try:
@@ -115,6 +140,5 @@ def block_network(allow_hosts: Iterable[str] = ()) -> Iterator[None]:
             _allowed_hosts.remove(hosts)
             _depth -= 1
             if _depth == 0:
-                socket.socket.connect = _real_connect  # type: ignore[method-assign,assignment]
-                socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign,assignment]
-                socket.getaddrinfo = _real_getaddrinfo
+                for owner, name, _, real in _PATCHES:
+                    setattr(owner, name, real)

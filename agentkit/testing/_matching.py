@@ -1,9 +1,9 @@
 """Match requests on what they mean, and explain drift as a readable diff.
 
 Two requests match when they go to the same endpoint with the same canonical JSON body: keys
-sorted, volatile fields dropped (``user``, ``prompt_cache_key``, ``safety_identifier``, and any
-the cassette is told to ignore). Host and headers never matter, so a cassette recorded against
-one base URL replays against another.
+sorted, secrets scrubbed as in the file, volatile fields dropped (``user``, ``prompt_cache_key``,
+``safety_identifier``, and any the cassette is told to ignore). Host and headers never matter,
+so a cassette recorded against one base URL replays against another.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._format import decode_body
+from ._scrub import scrub_value
 
 __all__ = ["VOLATILE_FIELDS", "canonical", "drift_report", "endpoint", "matchers"]
 
@@ -33,8 +34,13 @@ def endpoint(uri: str) -> str:
 
 
 def canonical(body: Any, ignore: Iterable[str] = ()) -> Any:
-    """The body as parsed JSON with volatile top-level fields removed."""
-    data = decode_body(body)
+    """The body as parsed JSON, scrubbed, with volatile top-level fields removed.
+
+    The recorded body was scrubbed on its way to disk, so the live one is scrubbed the same way
+    before they are compared: a prompt or tool result that holds a secret-looking value still
+    replays. Scrubbing is idempotent, so scrubbing the recorded body again changes nothing.
+    """
+    data = scrub_value(decode_body(body))
     if isinstance(data, dict):
         dropped = VOLATILE_FIELDS | set(ignore)
         return {k: v for k, v in data.items() if k not in dropped}

@@ -30,12 +30,26 @@ _SECRET_KEY = re.compile(
     r"id_?token|session_?token|auth_?token|password|passwd|authorization|cookie|credentials?|private_?key)$",
     re.IGNORECASE,
 )
+# Real keys and ids are long (OpenAI's are 24 characters or more after the prefix); a short
+# match such as "sk-learn" or "org-chart" is ordinary text.
 _SECRET_VALUES = [
-    (re.compile(r"\bsk-[A-Za-z0-9_\-]{8,}"), "sk-" + REDACTED),
-    (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]{6,}", re.IGNORECASE), r"\1 " + REDACTED),
-    (re.compile(r"\borg-[A-Za-z0-9]{8,}"), "org-" + REDACTED),
-    (re.compile(r"\bproj_[A-Za-z0-9]{8,}"), "proj_" + REDACTED),
+    (re.compile(r"\bsk-[A-Za-z0-9_\-]{16,}"), "sk-" + REDACTED),
+    (re.compile(r"\borg-[A-Za-z0-9]{16,}"), "org-" + REDACTED),
+    (re.compile(r"\bproj_[A-Za-z0-9]{16,}"), "proj_" + REDACTED),
 ]
+# An HTTP credential: the scheme as HTTP writes it (case-sensitive, so "basic arithmetic" is
+# left alone), then a token-looking value.
+_AUTH_SCHEME = re.compile(r"\b(Bearer|Basic)\s+([A-Za-z0-9._~+/\-]{16,}=*)")
+
+
+def _is_token(value: str) -> bool:
+    # A long word ("Basic Internationalization") is not a token: a token has a digit, a symbol
+    # or a capital letter after its first character.
+    return any(c.isdigit() or c in "._~+/=" or c.isupper() for c in value[1:])
+
+
+def _scrub_auth(match: re.Match[str]) -> str:
+    return f"{match[1]} {REDACTED}" if _is_token(match[2]) else match[0]
 
 
 def _normalise_key(key: str) -> str:
@@ -52,7 +66,7 @@ def scrub_text(text: str) -> str:
     """Replace API keys, bearer tokens and account ids inside free text."""
     for pattern, replacement in _SECRET_VALUES:
         text = pattern.sub(replacement, text)
-    return text
+    return _AUTH_SCHEME.sub(_scrub_auth, text)
 
 
 def scrub_value(value: Any) -> Any:
