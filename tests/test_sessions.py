@@ -123,6 +123,24 @@ async def test_lock_is_exclusive_per_thread(backend: Backend) -> None:
         pass
 
 
+async def test_one_session_object_cannot_be_locked_twice_at_once(backend: Backend) -> None:
+    session = backend.session("same-object")
+    holders = 0
+    busy = 0
+
+    async def run() -> None:
+        nonlocal holders, busy
+        try:
+            async with session.lock():
+                holders += 1
+                await asyncio.sleep(0.05)
+        except SessionBusyError:
+            busy += 1
+
+    await asyncio.gather(run(), run())
+    assert (holders, busy) == (1, 1)
+
+
 async def test_lock_is_released_when_the_run_fails(backend: Backend) -> None:
     s = backend.session("t")
     with pytest.raises(RuntimeError):

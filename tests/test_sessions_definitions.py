@@ -104,3 +104,11 @@ async def test_a_damaged_definition_is_reported(tmp_path: Path) -> None:
 
 def test_tool_type_is_the_public_one() -> None:
     assert isinstance(get_weather, Tool)
+
+
+async def test_the_wire_format_is_saved_with_the_definition(tmp_path: Path) -> None:
+    agent = Agent("gpt-4o", name="resp", api="responses")
+    store = SQLiteSession("any", tmp_path / "d.sqlite3")
+    await store.save_definition(AgentDefinition.from_agent(agent))
+    rebuilt = (await store.load_definition("resp")).build(ToolRegistry())
+    assert rebuilt.api == "responses"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from .._tool import Tool
 from ..exceptions import ConfigurationError, SessionCorruptError
@@ -85,6 +85,8 @@ class AgentDefinition:
     """Extra request parameters, e.g. ``{"temperature": 0}``."""
     tools: tuple[str, ...] = ()
     """Tool names, resolved from a ``ToolRegistry`` when the agent is built."""
+    api: Literal["chat", "responses"] = "chat"
+    """The wire format (a thread stored in one format cannot be continued in the other)."""
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -109,6 +111,7 @@ class AgentDefinition:
             instructions=agent.instructions,
             model_settings=dict(agent.model_settings),
             tools=tuple(t.name for t in agent.tools),
+            api=agent.api,
         )
 
     def build(self, registry: ToolRegistry, **options: Any) -> Agent[Any, Any]:
@@ -125,7 +128,7 @@ class AgentDefinition:
             instructions=self.instructions,
             tools=registry.resolve(self.tools),
             model_settings=dict(self.model_settings),
-            **options,
+            **{"api": self.api, **options},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -136,6 +139,7 @@ class AgentDefinition:
             "instructions": self.instructions,
             "model_settings": self.model_settings,
             "tools": list(self.tools),
+            "api": self.api,
         }
 
     @classmethod
@@ -153,6 +157,7 @@ class AgentDefinition:
             and isinstance(data.get("model_settings"), dict)
             and isinstance(data.get("tools"), list)
             and all(isinstance(t, str) for t in data["tools"])
+            and data.get("api", "chat") in ("chat", "responses")
         )
         if not ok:
             raise SessionCorruptError(f"{where} is not a valid agent definition: {data!r:.200}")
@@ -162,4 +167,5 @@ class AgentDefinition:
             instructions=data["instructions"],
             model_settings=data["model_settings"],
             tools=tuple(data["tools"]),
+            api=data.get("api", "chat"),
         )

@@ -203,7 +203,14 @@ class PostgresSession:
             # Advisory locks are re-entrant per connection, so this object tracks its own hold.
             if self._held:
                 return False
-            rows = await self._execute("SELECT pg_try_advisory_lock(%s)", (key,), fetch=True)
+            # Claim the hold before awaiting, so a second task on this object cannot slip in
+            # while the query runs (the database would grant it the same lock again).
+            self._held = True
+            try:
+                rows = await self._execute("SELECT pg_try_advisory_lock(%s)", (key,), fetch=True)
+            except BaseException:
+                self._held = False
+                raise
             self._held = bool(rows[0][0])
             return self._held
 

@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any
 
@@ -71,6 +71,8 @@ class RedisSession:
         self.lock_timeout = lock_timeout
         self.lock_lease = lock_lease
         self._client: Any = None
+        # Two tasks sharing this object must not each build (and one leak) a client.
+        self._connecting = asyncio.Lock()
         self._items_key = f"{prefix}:items:{session_id}"
         self._threads_key = f"{prefix}:threads"
         self._definitions_key = f"{prefix}:definitions"
@@ -93,19 +95,22 @@ class RedisSession:
             await client.aclose()
 
     async def _connected(self) -> Any:
-        if self._client is None:
-            client = self._redis.asyncio.Redis.from_url(self.url)
-            try:
-                schema_key = f"{self.prefix}:schema"
-                await client.set(schema_key, str(SCHEMA_VERSION), nx=True)
-                found = await client.get(schema_key)
-                check_version(
-                    found.decode() if found is not None else None, where=f"Redis prefix {self.prefix!r}"
-                )
-            except BaseException:
-                await client.aclose()
-                raise
-            self._client = client
+        if self._client is not None:
+            return self._client
+        async with self._connecting:
+            if self._client is None:
+                client = self._redis.asyncio.Redis.from_url(self.url)
+                try:
+                    schema_key = f"{self.prefix}:schema"
+                    await client.set(schema_key, str(SCHEMA_VERSION), nx=True)
+                    found = await client.get(schema_key)
+                    check_version(
+                        found.decode() if found is not None else None, where=f"Redis prefix {self.prefix!r}"
+                    )
+                except BaseException:
+                    await client.aclose()
+                    raise
+                self._client = client
         return self._client
 
     async def _run(self, op: Any) -> Any:
@@ -174,8 +179,14 @@ class RedisSession:
             yield
         finally:
             renewer.cancel()
-            with suppress(asyncio.CancelledError):
+            # A renewal that failed (Redis unreachable) is logged, never raised over the run's
+            # own result or exception.
+            try:
                 await renewer
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                logger.warning("renewing the run lock of session %r failed", self.session_id, exc_info=True)
             if self._client is None:  # closed while held: the lease ends it
                 logger.warning("session %r was closed while a run held it", self.session_id)
             else:
