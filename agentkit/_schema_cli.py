@@ -80,9 +80,37 @@ def _check(text: str, snapshot: Path) -> int:
         print(f"schema matches {snapshot}")
         return 0
     print(f"schema changed: what the model sees differs from {snapshot}")
+    summary = _changed_tools(expected, json.loads(text))
+    if summary:
+        print(summary)
     diff = difflib.unified_diff(before, after, fromfile=str(snapshot), tofile="current", lineterm="")
     print("\n".join(diff))
     return 1
+
+
+def _changed_tools(before: Any, after: Any) -> str:
+    """Name the tools that changed, appeared or disappeared (for ``--all`` snapshots)."""
+    if not (isinstance(before, list) and isinstance(after, list)):
+        return ""
+
+    def by_name(tools: list[Any]) -> dict[str, Any]:
+        named = {}
+        for t in tools:
+            if isinstance(t, dict):
+                named[str(t.get("name") or (t.get("function") or {}).get("name"))] = t
+        return named
+
+    old, new = by_name(before), by_name(after)
+    parts = [
+        f"{label}: {', '.join(names)}"
+        for label, names in (
+            ("changed", sorted(n for n in old.keys() & new.keys() if old[n] != new[n])),
+            ("added", sorted(new.keys() - old.keys())),
+            ("removed", sorted(old.keys() - new.keys())),
+        )
+        if names
+    ]
+    return "; ".join(parts)
 
 
 def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
@@ -91,7 +119,14 @@ def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
         where, attribute = target, ""
     if not all_tools and not attribute:
         raise ValueError(f"{target!r}: name the function as path/to/file.py:function or module:function")
-    module = _import(where)
+    try:
+        module = _import(where)
+    except (ImportError, OSError):
+        raise
+    except Exception as exc:
+        # The user's module itself failed (a SyntaxError, an error at import time): a usage
+        # error (exit 2), not a changed schema (exit 1).
+        raise ImportError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
     if all_tools:
         if attribute:
             raise ValueError("--all takes a file or module without ':function'")

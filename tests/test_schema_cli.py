@@ -126,3 +126,32 @@ def test_errors_exit_2(
 ) -> None:
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_module_that_fails_to_import_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.py"
+    broken.write_text("def f(:\n", encoding="utf-8")
+    assert main(["schema", str(broken), "--all"]) == 2
+    assert "importing" in capsys.readouterr().err
+    raising = tmp_path / "raising.py"
+    raising.write_text("raise RuntimeError('no config')\n", encoding="utf-8")
+    assert main(["schema", f"{raising}:f"]) == 2
+    assert "RuntimeError: no config" in capsys.readouterr().err
+
+
+def test_check_with_all_names_the_changed_tools(
+    tools_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["schema", str(tools_file), "--all"]) == 0
+    saved = json.loads(capsys.readouterr().out)
+    saved[0]["function"]["description"] = "Something else."
+    renamed = dict(saved[-1], function=dict(saved[-1]["function"], name="gone_tool"))
+    snapshot = tmp_path / "all.json"
+    snapshot.write_text(json.dumps([*saved[:-1], renamed]), encoding="utf-8")
+    assert main(["schema", str(tools_file), "--all", "--check", str(snapshot)]) == 1
+    out = capsys.readouterr().out
+    first, last = saved[0]["function"]["name"], saved[-1]["function"]["name"]
+    assert f"changed: {first}" in out
+    assert f"added: {last}" in out and "removed: gone_tool" in out

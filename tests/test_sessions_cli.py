@@ -76,3 +76,22 @@ def test_the_agentkit_command_dispatches_here(store: str, capsys: pytest.Capture
 
     assert main(["sessions", "list", "--path", store]) == 0
     assert "chat-thread" in capsys.readouterr().out
+
+
+def test_a_foreign_database_is_refused_and_left_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from agentkit._cli import main
+
+    foreign = tmp_path / "app.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE users (id INTEGER)")
+    assert main(["sessions", "list", "--path", str(foreign)]) == 1
+    assert "not an agentkit session store" in capsys.readouterr().err
+    with sqlite3.connect(foreign) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"users"}
+    assert main(["sessions", "list", "--path", str(tmp_path)]) == 1
+    assert "is a directory" in capsys.readouterr().err

@@ -350,3 +350,18 @@ def test_record_all_rewrites_the_file(tmp_path: Path) -> None:
     assert len(recorded) == 1
     with cassette(path):
         assert Agent().run_sync("hello").output == "second"
+
+
+def test_record_new_after_a_prompt_change_says_the_old_recordings_are_stale(tmp_path: Path) -> None:
+    from agentkit import Agent
+
+    path = tmp_path / "new.yaml"
+    with cassette(path, record="all"), ScriptedModel([reply("old")]).install():
+        Agent().run_sync("old prompt")
+    with (
+        pytest.raises(UnplayedInteractionsError, match="the requests changed") as info,
+        cassette(path, record="new"),
+        ScriptedModel([reply("new")]).install(),
+    ):
+        Agent().run_sync("new prompt")
+    assert "drifted" in str(info.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -44,6 +45,10 @@ async def _run(args: argparse.Namespace) -> int:
         if not os.path.exists(path):  # never create an empty store just to list it
             print(f"error: no session store at {path}", file=sys.stderr)
             return 1
+        problem = _not_a_store(path)
+        if problem:  # a read-only command must not add tables to someone else's database
+            print(f"error: {path} {problem}", file=sys.stderr)
+            return 1
     session = _open(args, getattr(args, "session_id", ""))
     try:
         if args.action == "list":
@@ -65,6 +70,23 @@ async def _run(args: argparse.Namespace) -> int:
         aclose = getattr(session, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def _not_a_store(path: str) -> str:
+    """Why ``path`` is not an agentkit SQLite store, or ``""`` if it is one."""
+    if os.path.isdir(path):
+        return "is a directory; pass the SQLite file with --path"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return f"is not a readable SQLite database ({exc})"
+    if "agentkit_meta" not in {name for (name,) in rows}:
+        return "is not an agentkit session store (it has no agentkit tables)"
+    return ""
 
 
 def _open(args: argparse.Namespace, session_id: str) -> Any:

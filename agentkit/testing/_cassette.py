@@ -207,11 +207,22 @@ class Cassette:
                 lines = [
                     f"  #{i + 1} {tape.data[i][0].method} {endpoint(tape.data[i][0].uri)}" for i in unplayed
                 ]
+                recorded_now = len(tape.data) - tape._loaded_count
+                if recorded_now:
+                    why = (
+                        f"\n{recorded_now} new interaction(s) were recorded instead: the requests changed, "
+                        "so the old recordings are stale ('new' only appends). Re-record with "
+                        "--agentkit-record=drifted (keeps what still matches, replaces the rest) or =all."
+                    )
+                else:
+                    why = (
+                        "\nThe code under test made fewer requests than when it was recorded. "
+                        "Re-record with --agentkit-record=drifted if that is intended."
+                    )
                 raise UnplayedInteractionsError(
                     f"Cassette {self.path}: {len(unplayed)} recorded interaction(s) were never requested:\n"
                     + "\n".join(lines)
-                    + "\nThe code under test made fewer requests than when it was recorded. "
-                    "Re-record with --agentkit-record=drifted if that is intended."
+                    + why
                 )
 
     # --- clients ---
