@@ -90,3 +90,20 @@ class ModelAPI(Protocol):
     def result_call_id(self, item: dict[str, Any]) -> str | None:
         """The call id an item of history answers, if it is a tool result."""
         ...
+
+
+def usage_from(raw: dict[str, Any] | None, input_name: str, output_name: str) -> Usage:
+    """Read one request's usage block; the names are ``"prompt"``/``"completion"`` on Chat
+    Completions and ``"input"``/``"output"`` on Responses."""
+    if not raw:
+        return Usage(requests=1)
+    input_details = raw.get(f"{input_name}_tokens_details") or {}
+    output_details = raw.get(f"{output_name}_tokens_details") or {}
+    return Usage(
+        requests=1,
+        input_tokens=raw.get(f"{input_name}_tokens") or 0,
+        output_tokens=raw.get(f"{output_name}_tokens") or 0,
+        total_tokens=raw.get("total_tokens") or 0,
+        cached_tokens=input_details.get("cached_tokens") or 0,
+        reasoning_tokens=output_details.get("reasoning_tokens") or 0,
+    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._result import Usage
 from ..exceptions import ModelBehaviorError
-from . import ModelTurn, Request, ToolCall
+from . import ModelTurn, Request, ToolCall, usage_from
 from ._transport import post_json, post_stream
 
 if TYPE_CHECKING:
@@ -69,7 +69,12 @@ class ChatAPI:
             for tc in message.get("tool_calls") or ()
             if tc.get("type", "function") == "function"
         ]
-        return _turn(message.get("content"), calls, message.get("refusal"), _usage(data.get("usage")))
+        return _turn(
+            message.get("content"),
+            calls,
+            message.get("refusal"),
+            usage_from(data.get("usage"), "prompt", "completion"),
+        )
 
     async def stream(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
@@ -86,7 +91,7 @@ class ChatAPI:
         async with await post_stream(client, "/chat/completions", params) as chunks:
             async for chunk in chunks:
                 if chunk.get("usage"):
-                    usage = _usage(chunk["usage"])
+                    usage = usage_from(chunk["usage"], "prompt", "completion")
                 for choice in chunk.get("choices") or ():
                     delta = choice.get("delta") or {}
                     content = delta.get("content")
@@ -120,18 +125,3 @@ def _turn(content: str | None, calls: list[ToolCall], refusal: str | None, usage
     if refusal:
         item["refusal"] = refusal
     return ModelTurn(text=content, tool_calls=calls, items=[item], usage=usage, refusal=refusal)
-
-
-def _usage(raw: dict[str, Any] | None) -> Usage:
-    if not raw:
-        return Usage(requests=1)
-    prompt_details = raw.get("prompt_tokens_details") or {}
-    completion_details = raw.get("completion_tokens_details") or {}
-    return Usage(
-        requests=1,
-        input_tokens=raw.get("prompt_tokens") or 0,
-        output_tokens=raw.get("completion_tokens") or 0,
-        total_tokens=raw.get("total_tokens") or 0,
-        cached_tokens=prompt_details.get("cached_tokens") or 0,
-        reasoning_tokens=completion_details.get("reasoning_tokens") or 0,
-    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._result import Usage
 from ..exceptions import ModelBehaviorError
-from . import ModelTurn, Request, ToolCall
+from . import ModelTurn, Request, ToolCall, usage_from
 from ._transport import post_json, post_stream
 
 if TYPE_CHECKING:
@@ -110,21 +110,6 @@ def _turn(data: dict[str, Any]) -> ModelTurn:
         text="".join(texts) if texts else None,
         tool_calls=calls,
         items=items,
-        usage=_usage(data.get("usage")),
+        usage=usage_from(data.get("usage"), "input", "output"),
         refusal="".join(refusals) or None,
-    )
-
-
-def _usage(raw: dict[str, Any] | None) -> Usage:
-    if not raw:
-        return Usage(requests=1)
-    input_details = raw.get("input_tokens_details") or {}
-    output_details = raw.get("output_tokens_details") or {}
-    return Usage(
-        requests=1,
-        input_tokens=raw.get("input_tokens") or 0,
-        output_tokens=raw.get("output_tokens") or 0,
-        total_tokens=raw.get("total_tokens") or 0,
-        cached_tokens=input_details.get("cached_tokens") or 0,
-        reasoning_tokens=output_details.get("reasoning_tokens") or 0,
     )
