@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pydantic
 
 from ._context import RunContext
-from ._dispatch import DEADLINE_RESULT, CallOutcome
+from ._dispatch import CallOutcome
 from ._events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted, TurnFinished
 from ._models import ModelTurn, ToolCall
 from ._repair import count_tool_calls, repair_history
@@ -187,7 +187,6 @@ async def run_loop(
     except asyncio.TimeoutError as exc:
         if deadline is None or loop.time() < deadline:
             raise
-        _close_open_calls(api, state)
         raise RunTimeout(
             f"The run passed its deadline of {agent.run_timeout:g} s.", **state.transcript()
         ) from exc
@@ -268,15 +267,6 @@ def _check_failures(agent: Agent[Any, Any], state: _State, outcomes: list[CallOu
             f"(limit max_failed_turns={agent.max_failed_turns}).",
             **state.transcript(),
         )
-
-
-def _close_open_calls(api: Any, state: _State) -> None:
-    """Give every call still without a result a deadline result, so the transcript stays valid."""
-    answered = {cid for item in state.history if (cid := api.result_call_id(item)) is not None}
-    for item in list(state.history):
-        for call in api.tool_calls_in(item):
-            if call.call_id not in answered:
-                state.history.append(api.tool_result_item(call, DEADLINE_RESULT))
 
 
 def _parse_output(output_type: type[pydantic.BaseModel], reply: ModelTurn) -> pydantic.BaseModel:

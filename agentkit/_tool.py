@@ -18,9 +18,9 @@ from ._function_schema import (
     FunctionSchema,
     MissingDescriptionWarning,
     Parameter,
-    check_json_schema,
     function_schema,
 )
+from ._schema_check import check_json_schema
 from ._strict_schema import NotStrictError, to_strict_schema
 from .exceptions import FieldError, ToolArgumentsError, ToolDefinitionError
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._result import Usage
@@ -58,6 +59,19 @@ class Request:
     parallel_tool_calls: bool | None
     output_schema: tuple[str, dict[str, Any]] | None
     """``(name, strict JSON schema)`` for a structured final output."""
+
+    @cached_property
+    def common(self) -> dict[str, Any]:
+        """The parameters both APIs send alike, built once per agent (copy before changing)."""
+        params = dict(self.settings)
+        params["model"] = self.model
+        if self.tool_params:
+            params["tools"] = self.tool_params
+            if self.tool_choice is not None:
+                params["tool_choice"] = self.tool_choice
+            if self.parallel_tool_calls is not None:
+                params["parallel_tool_calls"] = self.parallel_tool_calls
+        return params
 
 
 class ModelAPI(Protocol):

@@ -35,19 +35,12 @@ class ChatAPI:
         return item.get("tool_call_id") if item.get("role") == "tool" else None
 
     def _params(self, request: Request, history: list[dict[str, Any]]) -> dict[str, Any]:
-        params = dict(request.settings)
-        params["model"] = request.model
+        params = dict(request.common)
         params["messages"] = (
             [{"role": "system", "content": request.instructions}, *history]
             if request.instructions
             else history
         )
-        if request.tool_params:
-            params["tools"] = request.tool_params
-            if request.tool_choice is not None:
-                params["tool_choice"] = request.tool_choice
-            if request.parallel_tool_calls is not None:
-                params["parallel_tool_calls"] = request.parallel_tool_calls
         if request.output_schema is not None:
             name, schema = request.output_schema
             params["response_format"] = {

@@ -37,17 +37,10 @@ class ResponsesAPI:
         return item.get("call_id") if item.get("type") == "function_call_output" else None
 
     def _params(self, request: Request, history: list[dict[str, Any]]) -> dict[str, Any]:
-        params = dict(request.settings)
-        params["model"] = request.model
+        params = dict(request.common)
         params["input"] = history
         if request.instructions:
             params["instructions"] = request.instructions
-        if request.tool_params:
-            params["tools"] = request.tool_params
-            if request.tool_choice is not None:
-                params["tool_choice"] = request.tool_choice
-            if request.parallel_tool_calls is not None:
-                params["parallel_tool_calls"] = request.parallel_tool_calls
         if request.output_schema is not None:
             name, schema = request.output_schema
             text = dict(params.get("text") or {})
