@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._agent import Agent
 from ._context import RunContext
-from ._result import RunResult, Usage
+from ._result import RunResult, ToolCall, Usage
 from ._tool import Tool, tool
 from .exceptions import AgentkitError, ToolRetry
 
@@ -14,6 +14,7 @@ __all__ = [
     "RunContext",
     "RunResult",
     "Tool",
+    "ToolCall",
     "ToolRetry",
     "Usage",
     "tool",

@@ -1,57 +1,86 @@
-"""``Agent``: a model, instructions and tools; stateless, so one agent serves any number of runs."""
+"""``Agent``: a model, instructions and tools; immutable and stateless, so one agent serves any
+number of concurrent runs."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+import types
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal
 
 import pydantic
+from typing_extensions import Self, TypeVar
 
-from ._client import resolve_client
-from ._dispatch import Dispatcher
+from ._client import DefaultClients, resolve_client, sync_loop
 from ._events import FinalResult, StreamEvent
-from ._models import ModelAPI, Request
-from ._models._chat import ChatAPI
-from ._models._responses import ResponsesAPI
+from ._loop.dispatch import Dispatcher
+from ._loop.run import run_loop
+from ._loop.spec import RunSpec
 from ._result import RunResult
-from ._run import run_loop
+from ._schema.strict_schema import NotStrictError, to_strict_schema
 from ._tool import Tool
+from ._wire import MAX_TOOLS, Request
+from ._wire._chat import ChatAPI
+from ._wire._responses import ResponsesAPI
 from .exceptions import ConfigurationError, SyncInAsyncError
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-    from .sessions import Session
+    from ._session import Session
 
-DepsT = TypeVar("DepsT")
-OutputT = TypeVar("OutputT")
+DepsT = TypeVar("DepsT", default=None)
+"""The type of the per-run dependencies (``deps=``, read by tools as ``ctx.deps``)."""
+OutputT = TypeVar("OutputT", default=str)
+"""The type of ``RunResult.output``: ``str``, or the ``output_type`` model."""
 
-MAX_TOOLS = 128
-"""OpenAI accepts at most 128 tools in one request."""
-
-_sync_loops = threading.local()
+_CONFIG = (
+    "model",
+    "name",
+    "instructions",
+    "tools",
+    "client",
+    "api",
+    "max_turns",
+    "model_settings",
+    "output_type",
+    "deps_type",
+    "tool_choice",
+    "parallel_tool_calls",
+    "run_timeout",
+    "max_tool_retries",
+    "max_failed_turns",
+    "raise_tool_errors",
+    "max_tool_output_chars",
+    "tool_threads",
+)
 
 
 class Agent(Generic[DepsT, OutputT]):
-    """A model with instructions and tools.
+    """A model with instructions and tools. Its configuration is immutable: assigning an
+    attribute raises ``AttributeError``; derive a changed agent with ``clone(**changes)``.
+
+    ``Agent(...)`` is an ``Agent[None, str]``; ``output_type=Model`` makes it an
+    ``Agent[None, Model]``, and ``deps_type=Deps`` an ``Agent[Deps, ...]``.
 
     Args:
         model: The model name, e.g. ``"gpt-4o-mini"``.
         name: A name for this agent (used by saved agent definitions and logs).
         instructions: The system prompt (Chat Completions) or ``instructions`` (Responses). It is
             sent with every request and is not part of ``RunResult.messages``.
-        tools: ``@tool``-decorated functions.
-        client: An ``openai.AsyncOpenAI`` client. Without one, a client is built from
-            ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` when a run starts. API errors are retried
-            only by the SDK (``AsyncOpenAI(max_retries=...)``, default 2; never 400/401/403/404).
+        tools: ``@tool``-decorated functions (at most 128, the API's limit).
+        client: An ``openai.AsyncOpenAI`` client, which stays the caller's to close. Without one,
+            the agent builds a default client from ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` per
+            event loop and closes it itself (see ``aclose``). API errors are retried only by the
+            SDK (``AsyncOpenAI(max_retries=...)``, default 2; never 400/401/403/404).
         api: ``"chat"`` for Chat Completions or ``"responses"`` for the Responses API.
-        max_turns: Model requests allowed in one run before ``MaxTurnsExceeded``.
+        max_turns: Model requests allowed in one run before ``MaxTurnsExceeded`` (at least 1).
         model_settings: Extra request parameters, e.g. ``{"temperature": 0}``.
         output_type: A pydantic model requested as a strict structured output.
+        deps_type: The type of ``deps=`` (for type checkers only; not checked at run time).
         tool_choice: Passed to the API as is (``"auto"``, ``"required"``, a named function).
         parallel_tool_calls: Passed to the API when set.
         run_timeout: Seconds for a whole run before ``RunTimeout``.
@@ -63,7 +92,29 @@ class Agent(Generic[DepsT, OutputT]):
             reporting it to the model.
         max_tool_output_chars: Longer tool results are cut, keeping head and tail.
         tool_threads: Size of the thread pool shared by this agent's ``def`` tools.
+
+    Raises:
+        ConfigurationError: An option is invalid (the message names it).
     """
+
+    model: str
+    name: str
+    instructions: str | None
+    tools: tuple[Tool[..., Any], ...]
+    api: Literal["chat", "responses"]
+    max_turns: int
+    model_settings: Mapping[str, Any]
+    """A read-only view; ``clone(model_settings=...)`` to change it."""
+    output_type: type[OutputT] | None
+    deps_type: type[DepsT] | None
+    tool_choice: Any
+    parallel_tool_calls: bool | None
+    run_timeout: float | None
+    max_tool_retries: int
+    max_failed_turns: int
+    raise_tool_errors: bool
+    max_tool_output_chars: int | None
+    tool_threads: int
 
     def __init__(
         self,
@@ -75,8 +126,9 @@ class Agent(Generic[DepsT, OutputT]):
         client: AsyncOpenAI | None = None,
         api: Literal["chat", "responses"] = "chat",
         max_turns: int = 20,
-        model_settings: dict[str, Any] | None = None,
+        model_settings: Mapping[str, Any] | None = None,
         output_type: type[OutputT] | None = None,
+        deps_type: type[DepsT] | None = None,
         tool_choice: Any = None,
         parallel_tool_calls: bool | None = None,
         run_timeout: float | None = None,
@@ -86,74 +138,132 @@ class Agent(Generic[DepsT, OutputT]):
         max_tool_output_chars: int | None = 20_000,
         tool_threads: int = 16,
     ) -> None:
-        if len(tools) > MAX_TOOLS:
-            raise ConfigurationError(
-                f"Agent {name!r} has {len(tools)} tools; OpenAI accepts at most {MAX_TOOLS}."
-            )
-        by_name: dict[str, Tool[..., Any]] = {}
-        for t in tools:
-            if not isinstance(t, Tool):
-                raise ConfigurationError(f"{t!r} is not a Tool: decorate it with @agentkit.tool.")
-            if t.name in by_name:
-                raise ConfigurationError(f"Two tools are named {t.name!r}.")
-            by_name[t.name] = t
-        if api not in ("chat", "responses"):
-            raise ConfigurationError(f"api must be 'chat' or 'responses', not {api!r}.")
-        if max_turns < 1:
-            raise ConfigurationError("max_turns must be at least 1.")
-        if output_type is not None and not (
-            isinstance(output_type, type) and issubclass(output_type, pydantic.BaseModel)
-        ):
-            raise ConfigurationError("output_type must be a pydantic BaseModel subclass.")
-        self.model = model
-        self.name = name
-        self.instructions = instructions
-        self.tools: tuple[Tool[..., Any], ...] = tuple(tools)
-        self.client = client
-        self.api: Literal["chat", "responses"] = api
-        self.max_turns = max_turns
-        self.model_settings: dict[str, Any] = dict(model_settings or {})
-        self.output_type = output_type
-        self.tool_choice = tool_choice
-        self.parallel_tool_calls = parallel_tool_calls
-        self.run_timeout = run_timeout
-        self.max_tool_retries = max_tool_retries
-        self.max_failed_turns = max_failed_turns
-        self.raise_tool_errors = raise_tool_errors
-        self.tool_threads = tool_threads
-        self._pool: ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
-        self._api: ModelAPI = ChatAPI() if api == "chat" else ResponsesAPI()
-        self._dispatcher = Dispatcher(by_name, self._get_pool, max_tool_output_chars)
-        self._request = Request(
+        by_name = _tools_by_name(name, tools)
+        _check_options(api, max_turns, output_type)
+        config = {
+            "model": model,
+            "name": name,
+            "instructions": instructions,
+            "tools": tuple(tools),
+            "api": api,
+            "max_turns": max_turns,
+            "model_settings": types.MappingProxyType(dict(model_settings or {})),
+            "output_type": output_type,
+            "deps_type": deps_type,
+            "tool_choice": tool_choice,
+            "parallel_tool_calls": parallel_tool_calls,
+            "run_timeout": run_timeout,
+            "max_tool_retries": max_tool_retries,
+            "max_failed_turns": max_failed_turns,
+            "raise_tool_errors": raise_tool_errors,
+            "max_tool_output_chars": max_tool_output_chars,
+            "tool_threads": tool_threads,
+        }
+        set_ = object.__setattr__
+        for key, value in config.items():
+            set_(self, key, value)
+        set_(self, "_explicit_client", client)
+        set_(self, "_defaults", DefaultClients())
+        set_(self, "_pool", None)
+        set_(self, "_pool_lock", threading.Lock())
+        wire = ChatAPI() if api == "chat" else ResponsesAPI()
+        request = Request(
             model=model,
             instructions=instructions,
             tool_params=[t.to_openai() if api == "chat" else t.to_responses() for t in tools],
-            settings=self.model_settings,
+            settings=dict(model_settings or {}),
             tool_choice=tool_choice,
             parallel_tool_calls=parallel_tool_calls,
             output_schema=_output_schema(output_type),
         )
+        set_(
+            self,
+            "_spec",
+            RunSpec(
+                api=wire,
+                request=request,
+                dispatcher=Dispatcher(by_name, self._get_pool, max_tool_output_chars),
+                output_type=output_type,
+                max_turns=max_turns,
+                run_timeout=run_timeout,
+                max_tool_retries=max_tool_retries,
+                max_failed_turns=max_failed_turns,
+                raise_tool_errors=raise_tool_errors,
+            ),
+        )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            f"Agent is immutable: cannot set {name!r}. Use agent.clone({name}=...) for a changed copy."
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Agent is immutable: cannot delete {name!r}.")
 
     def __repr__(self) -> str:
         return f"Agent(name={self.name!r}, model={self.model!r}, tools={[t.name for t in self.tools]})"
+
+    def clone(self, **changes: Any) -> Self:
+        """Return a new agent with ``changes`` applied to this one's configuration.
+
+        Any constructor argument may be changed. The clone shares this agent's default clients
+        (closing either closes them for both) but not its tool thread pool.
+
+        Raises:
+            TypeError: A keyword is not a constructor argument.
+            ConfigurationError: A changed option is invalid.
+        """
+        unknown = sorted(set(changes) - set(_CONFIG))
+        if unknown:
+            raise TypeError(f"Agent.clone() got unknown options: {', '.join(unknown)}.")
+        config = {key: getattr(self, key) for key in _CONFIG if key != "client"}
+        config["client"] = self._explicit_client
+        config.update(changes)
+        clone = type(self)(**config)
+        if "client" not in changes:
+            object.__setattr__(clone, "_defaults", self._defaults)
+        return clone
+
+    @property
+    def client(self) -> AsyncOpenAI:
+        """The client this agent's runs use here: the ``client=`` given, the one set by the test
+        kit's override, or the default client of the running event loop (built on first use).
+
+        Raises:
+            ConfigurationError: No client was given and ``OPENAI_API_KEY`` is not set.
+            RuntimeError: The agent builds its own client and no event loop is running.
+        """
+        return resolve_client(self._explicit_client, self._defaults)
+
+    async def aclose(self) -> None:
+        """Close the default client this agent built on the running event loop; idempotent.
+
+        A client passed as ``client=`` is never closed. Clients on other loops are closed when
+        their loop shuts down through ``asyncio.run`` (and ``run_sync``'s loop at exit).
+        """
+        await self._defaults.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def _get_pool(self) -> ThreadPoolExecutor:
         # Created on first use and reused by every run: no thread per call.
         if self._pool is None:
             with self._pool_lock:
                 if self._pool is None:
-                    self._pool = ThreadPoolExecutor(
-                        self.tool_threads, thread_name_prefix=f"agentkit-{self.name}"
-                    )
-        return self._pool
+                    pool = ThreadPoolExecutor(self.tool_threads, thread_name_prefix=f"agentkit-{self.name}")
+                    object.__setattr__(self, "_pool", pool)
+        return self._pool  # type: ignore[return-value]
 
     async def run(
         self,
         input: str | list[dict[str, Any]] | None = None,
         *,
         messages: list[dict[str, Any]] | None = None,
-        context: DepsT | None = None,
+        deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
     ) -> RunResult[OutputT]:
         """Run the loop until the model gives a final answer.
@@ -161,11 +271,11 @@ class Agent(Generic[DepsT, OutputT]):
         Args:
             input: The user's message, or a list of items to add before the first request.
             messages: Earlier history (e.g. a previous ``result.messages``) to continue.
-            context: Dependencies handed to tools that take ``ctx: RunContext[...]``.
+            deps: Dependencies handed to tools that take ``ctx: RunContext[Deps]`` as ``ctx.deps``.
             session: A session to load the history from and journal every new item to.
         """
         # Close the generator at once: it holds the session's lock until it is closed.
-        async with aclosing(self._events(input, messages, context, session, stream=False)) as events:
+        async with aclosing(self._events(input, messages, deps, session, stream=False)) as events:
             async for event in events:
                 if isinstance(event, FinalResult):
                     return event.result  # type: ignore[no-any-return]
@@ -176,10 +286,13 @@ class Agent(Generic[DepsT, OutputT]):
         input: str | list[dict[str, Any]] | None = None,
         *,
         messages: list[dict[str, Any]] | None = None,
-        context: DepsT | None = None,
+        deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
     ) -> RunResult[OutputT]:
         """Run the loop from synchronous code; the same as ``run``.
+
+        Every ``run_sync`` call of the process runs on one background event loop, so calls from
+        any number of threads share connections; it is shut down at interpreter exit.
 
         Raises:
             SyncInAsyncError: When called inside a running event loop (use ``await run(...)``).
@@ -192,23 +305,18 @@ class Agent(Generic[DepsT, OutputT]):
             raise SyncInAsyncError(
                 "run_sync() was called inside a running event loop; use `await agent.run(...)`."
             )
-        # One event loop per thread, kept between calls, so clients keep their connections.
-        loop: asyncio.AbstractEventLoop | None = getattr(_sync_loops, "loop", None)
-        if loop is None or loop.is_closed():
-            loop = asyncio.new_event_loop()
-            _sync_loops.loop = loop
-        return loop.run_until_complete(self.run(input, messages=messages, context=context, session=session))
+        return sync_loop.run(self.run(input, messages=messages, deps=deps, session=session))
 
     async def run_stream(
         self,
         input: str | list[dict[str, Any]] | None = None,
         *,
         messages: list[dict[str, Any]] | None = None,
-        context: DepsT | None = None,
+        deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Run the loop with streaming requests, yielding typed events; the last is ``FinalResult``."""
-        async with aclosing(self._events(input, messages, context, session, stream=True)) as events:
+        async with aclosing(self._events(input, messages, deps, session, stream=True)) as events:
             async for event in events:
                 yield event
 
@@ -216,14 +324,14 @@ class Agent(Generic[DepsT, OutputT]):
         self,
         input: str | list[dict[str, Any]] | None,
         messages: list[dict[str, Any]] | None,
-        context: Any,
+        deps: Any,
         session: Session | None,
         *,
         stream: bool,
     ) -> AsyncGenerator[StreamEvent, None]:
-        client = resolve_client(self.client)
+        client = self.client
         loop_events = run_loop(
-            self, client, input, messages=messages, deps=context, session=session, stream=stream
+            self._spec, client, input, messages=messages, deps=deps, session=session, stream=stream
         )
         if session is None:
             async with aclosing(loop_events) as events:
@@ -239,10 +347,48 @@ class Agent(Generic[DepsT, OutputT]):
             async for event in events:
                 yield event
 
+    if TYPE_CHECKING:
+        _spec: RunSpec
+        _explicit_client: AsyncOpenAI | None
+        _defaults: DefaultClients
+        _pool: ThreadPoolExecutor | None
+        _pool_lock: threading.Lock
+
+
+def _tools_by_name(agent_name: str, tools: Sequence[Tool[..., Any]]) -> dict[str, Tool[..., Any]]:
+    if len(tools) > MAX_TOOLS:
+        raise ConfigurationError(
+            f"Agent {agent_name!r} has {len(tools)} tools; OpenAI accepts at most {MAX_TOOLS}."
+        )
+    by_name: dict[str, Tool[..., Any]] = {}
+    for t in tools:
+        if not isinstance(t, Tool):
+            raise ConfigurationError(f"{t!r} is not a Tool: decorate it with @agentkit.tool.")
+        if t.name in by_name:
+            raise ConfigurationError(f"Two tools are named {t.name!r}.")
+        by_name[t.name] = t
+    return by_name
+
+
+def _check_options(api: str, max_turns: int, output_type: type[Any] | None) -> None:
+    if api not in ("chat", "responses"):
+        raise ConfigurationError(f"api must be 'chat' or 'responses', not {api!r}.")
+    if max_turns < 1:
+        raise ConfigurationError("max_turns must be at least 1.")
+    if output_type is not None and not (
+        isinstance(output_type, type) and issubclass(output_type, pydantic.BaseModel)
+    ):
+        raise ConfigurationError("output_type must be a pydantic BaseModel subclass.")
+
 
 def _output_schema(output_type: type[Any] | None) -> tuple[str, dict[str, Any]] | None:
+    """The strict JSON schema of ``output_type``, from the same engine as the tools' schemas."""
     if output_type is None:
         return None
-    from openai.lib._pydantic import to_strict_json_schema
-
-    return output_type.__name__, to_strict_json_schema(output_type)
+    try:
+        schema, _report = to_strict_schema(output_type.model_json_schema(), nullable={})
+    except NotStrictError as exc:
+        raise ConfigurationError(
+            f"output_type {output_type.__name__} cannot be a strict structured output: {exc}"
+        ) from exc
+    return output_type.__name__, schema

@@ -19,7 +19,7 @@ class RunContext(Generic[DepsT]):
     """
 
     deps: DepsT
-    """The ``context=`` object passed to ``Agent.run``."""
+    """The ``deps=`` object passed to ``Agent.run``."""
     run_id: str
     """A unique id of this run."""
     usage: Usage

@@ -25,8 +25,8 @@ class TextDelta:
 class ToolCallStarted:
     """A tool call whose arguments are complete, about to run."""
 
-    call_id: str
-    """The call's ``tool_call_id``."""
+    tool_call_id: str
+    """The id the call's result is keyed by."""
     name: str
     """The tool name the model asked for."""
     arguments: dict[str, Any] | None
@@ -39,8 +39,8 @@ class ToolCallStarted:
 class ToolCallResult:
     """The result of one tool call, as the model will read it."""
 
-    call_id: str
-    """The call's ``tool_call_id``."""
+    tool_call_id: str
+    """The id the call's result is keyed by."""
     name: str
     """The tool name the model asked for."""
     content: str

@@ -1,7 +1,8 @@
-"""What a run returns: the output, the transcript and the usage."""
+"""What a run returns: the output, the transcript, the usage, and the tool-call record they share."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -36,15 +37,22 @@ class Usage:
 
 
 @dataclass(frozen=True)
-class InterruptedToolCall:
-    """A tool call found without a result when a session was loaded, and not re-run."""
+class ToolCall:
+    """One function call the model asked for: in a reply, a recording or a repaired thread."""
 
     tool_call_id: str
-    """The call's id as the model gave it."""
-    tool_name: str
-    """The tool that was called."""
+    """The id its result is keyed by (``tool_call_id`` on Chat Completions, ``call_id`` on Responses)."""
+    name: str
+    """The function name as the model wrote it."""
     arguments: str
-    """The raw JSON arguments."""
+    """The raw JSON arguments string, exactly as sent."""
+
+    def parsed_arguments(self) -> Any:
+        """Return the arguments as JSON, or the raw string when they are not valid JSON."""
+        try:
+            return json.loads(self.arguments or "{}")
+        except ValueError:
+            return self.arguments
 
 
 @dataclass
@@ -61,5 +69,5 @@ class RunResult(Generic[OutputT]):
     """Requests and tokens summed over the run."""
     run_id: str
     """The id given to this run (also in ``RunContext.run_id``)."""
-    interrupted_tool_calls: list[InterruptedToolCall] = field(default_factory=list)
+    interrupted_tool_calls: list[ToolCall] = field(default_factory=list)
     """Non-idempotent tool calls closed as "outcome unknown" when the session was loaded."""

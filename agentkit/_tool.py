@@ -12,19 +12,18 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 import pydantic
 from pydantic_core import from_json, to_json
 
-from ._callable import inspect_callable
-from ._docstring import DocstringFormat
-from ._function_schema import (
+from ._schema.callable import inspect_callable
+from ._schema.check import check_json_schema
+from ._schema.docstring import DocstringFormat
+from ._schema.function_schema import (
     FunctionSchema,
-    MissingDescriptionWarning,
     Parameter,
     function_schema,
 )
-from ._schema_check import check_json_schema
-from ._strict_schema import NotStrictError, to_strict_schema
-from .exceptions import FieldError, ToolArgumentsError, ToolDefinitionError
+from ._schema.strict_schema import NotStrictError, to_strict_schema
+from .exceptions import FieldError, MissingDescriptionWarning, ToolArgumentsError, ToolDefinitionError
 
-__all__ = ["MissingDescriptionWarning", "Tool", "tool"]
+__all__ = ["Tool", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -29,6 +29,9 @@ The tree::
         ├── SessionCorruptError        a stored row cannot be read
         └── SessionSchemaError         the store has an unknown schema version
 
+``MissingDescriptionWarning`` (a ``UserWarning``) is issued at decoration when a tool parameter has
+no description.
+
 ``ToolRetry`` is not an error of the library: tool code raises it to tell the model to try again.
 """
 
@@ -47,6 +50,7 @@ __all__ = [
     "ConfigurationError",
     "FieldError",
     "MaxTurnsExceeded",
+    "MissingDescriptionWarning",
     "ModelBehaviorError",
     "NetworkBlockedError",
     "OutputValidationError",
@@ -192,3 +196,11 @@ class ToolRetry(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class MissingDescriptionWarning(UserWarning):
+    """A tool parameter has no description: the model has only its name to go on.
+
+    Silence it with ``warnings.filterwarnings("ignore", category=MissingDescriptionWarning)`` or
+    make it an error with ``@tool(require_descriptions=True)``.
+    """

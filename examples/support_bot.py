@@ -85,7 +85,7 @@ async def chat(shop: Shop, session: SQLiteSession) -> str:
     for question in QUESTIONS:
         print(f"\ncustomer: {question}")
         answer = ""
-        async for event in agent.run_stream(question, context=shop, session=session):
+        async for event in agent.run_stream(question, deps=shop, session=session):
             if isinstance(event, ToolCallStarted):
                 print(f"  → {event.name}({event.raw_arguments})")
             elif isinstance(event, ToolCallResult):

@@ -205,7 +205,7 @@ def life(db: str, directory: str, session_id: str, kill_at: int | None) -> int:
                     text = None  # resume the interrupted turn
             result = await agent.run(text, session=session)
             for call in result.interrupted_tool_calls:
-                _log(directory, "interrupted", f"{session_id} {call.tool_call_id} {call.tool_name}")
+                _log(directory, "interrupted", f"{session_id} {call.tool_call_id} {call.name}")
             _log(directory, "acks", f"{session_id} {k} {result.output}")
 
     try:

@@ -365,7 +365,7 @@ async def test_context_is_injected_and_excluded_from_schema() -> None:
 
     assert list(whoami.parameters["properties"]) == ["greeting"]
     model = ScriptedModel([reply(tool_calls=[tool_call("whoami", {"greeting": "hi"}, id="w1")]), reply("ok")])
-    result = await Agent(tools=[whoami], client=model.client()).run("who", context=Deps("ada"))
+    result = await Agent(tools=[whoami], client=model.client()).run("who", deps=Deps("ada"))
     assert tool_results(result.messages) == [("w1", "hi, ada")]
     assert seen[0].run_id == result.run_id and seen[0].tool_call_id == "w1"
     assert requests_at_call == [1]

@@ -41,12 +41,12 @@ async def test_stream_events(api: str) -> None:
     agent = Agent(tools=[get_weather], client=model.client(), api=api)  # type: ignore[arg-type]
     events = [e async for e in agent.run_stream("Weather?")]
     started = [e for e in events if isinstance(e, ToolCallStarted)]
-    assert [(e.call_id, e.name, e.arguments) for e in started] == [
+    assert [(e.tool_call_id, e.name, e.arguments) for e in started] == [
         ("c1", "get_weather", {"city": "Paris"}),
         ("c2", "get_weather", {"city": "Tokyo"}),
     ]
     results = [e for e in events if isinstance(e, ToolCallResult)]
-    assert [(e.call_id, e.content, e.is_error) for e in results] == [
+    assert [(e.tool_call_id, e.content, e.is_error) for e in results] == [
         ("c1", "sunny in Paris", False),
         ("c2", "sunny in Tokyo", False),
     ]

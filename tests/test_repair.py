@@ -95,7 +95,7 @@ async def test_dangling_calls_are_closed_before_the_next_request(api: str) -> No
 
     # The idempotent tool ran again; the non-idempotent one did not.
     assert [name for name, _ in runs] == ["reserve"]
-    assert [(c.tool_call_id, c.tool_name) for c in result.interrupted_tool_calls] == [("c_charge", "charge")]
+    assert [(c.tool_call_id, c.name) for c in result.interrupted_tool_calls] == [("c_charge", "charge")]
     # The request has exactly one result per call, in the model's call order.
     sent = results_in_request(api, model.requests[0])
     assert [call_id for call_id, _ in sent] == ["c_charge", "c_reserve", "c_done"]

@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 from pydantic import Field, create_model
 
 from agentkit import tool
-from agentkit._strict_schema import strict_violations
+from agentkit._schema.strict_schema import strict_violations
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True).filter(lambda n: not keyword.iskeyword(n))
 WORDS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=30).map(str.strip).filter(bool)

@@ -11,7 +11,7 @@ from openai.lib._pydantic import _ensure_strict_json_schema
 from pydantic import AnyUrl, BaseModel, Field
 
 from agentkit import tool
-from agentkit._strict_schema import strict_violations
+from agentkit._schema.strict_schema import strict_violations
 from agentkit.exceptions import ToolArgumentsError
 
 

@@ -298,7 +298,7 @@ def test_recorded_tools_runs_tools_when_recording_and_never_when_replaying(tmp_p
     ):
         assert agent.run_sync("notify bob").output == "Sent."
     assert sent == ["bob@example.com"]
-    assert [(c.name, c.call_id) for c in calls] == [("send_email", "c1")]
+    assert [(c.name, c.tool_call_id) for c in calls] == [("send_email", "c1")]
 
     # Replaying: the recorded result answers the call; the function never runs.
     with cassette(path) as tape, tape.recorded_tools(agent) as calls:

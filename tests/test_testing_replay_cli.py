@@ -63,7 +63,6 @@ def test_public_names_are_pinned() -> None:
         "APIErrorReply",
         "Cassette",
         "RecordMode",
-        "RecordedCall",
         "Reply",
         "ScriptedModel",
         "ScriptedRequest",

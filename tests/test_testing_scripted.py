@@ -224,11 +224,9 @@ async def test_truncated_reply() -> None:
 
 
 async def test_install_overrides_the_default_client() -> None:
-    from agentkit._client import resolve_client
-
     model = ScriptedModel([reply("installed")])
     with model.install() as client:
-        assert resolve_client(None) is client
+        assert Agent().client is client
 
 
 @tool

@@ -42,7 +42,7 @@ class Spy:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         results = used.tool_results
         self.answers = {
-            _key(c.name, c.parsed_arguments()): results.get(c.call_id, "") for c in used.tool_calls
+            _key(c.name, c.parsed_arguments()): results.get(c.tool_call_id, "") for c in used.tool_calls
         }
 
     def __call__(self, name: str, **arguments: Any) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._definitions import AgentDefinition, ToolRegistry
+from .._session import Session
+from ._definitions import AgentDefinition, DefinitionStore, ToolRegistry
 from ._memory import MemorySession, MemoryStore
-from ._protocol import DefinitionStore, Session
 from ._sqlite import SQLiteSession
 
 if TYPE_CHECKING:

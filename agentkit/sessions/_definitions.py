@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 from .._tool import Tool
+from .._wire import MAX_TOOLS
 from ..exceptions import ConfigurationError, SessionCorruptError
 
 if TYPE_CHECKING:
     from .._agent import Agent
 
-MAX_TOOLS = 128
 """OpenAI accepts at most 128 tools per request."""
 
 ToolT = TypeVar("ToolT", bound=Tool[..., Any])
@@ -169,3 +169,28 @@ class AgentDefinition:
             tools=tuple(data["tools"]),
             api=data.get("api", "chat"),
         )
+
+
+@runtime_checkable
+class DefinitionStore(Protocol):
+    """Saves named agent definitions; every built-in session class is one."""
+
+    async def save_definition(self, definition: AgentDefinition) -> None:
+        """Store ``definition`` under its name, replacing an earlier one."""
+        ...
+
+    async def load_definition(self, name: str) -> AgentDefinition:
+        """Return the definition saved as ``name``.
+
+        Raises:
+            KeyError: No definition has this name.
+        """
+        ...
+
+    async def list_definitions(self) -> list[str]:
+        """Return the names of every saved definition, sorted."""
+        ...
+
+    async def delete_definition(self, name: str) -> None:
+        """Delete the definition saved as ``name``, if there is one."""
+        ...

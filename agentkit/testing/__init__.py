@@ -49,13 +49,11 @@ from ._scripted import (
     reply,
     tool_call,
 )
-from ._transcript import RecordedCall
 
 __all__ = [
     "APIErrorReply",
     "Cassette",
     "RecordMode",
-    "RecordedCall",
     "Reply",
     "ScriptedModel",
     "ScriptedRequest",

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._client import override_client
-from .._dispatch import substitute_tools
+from .._loop.dispatch import substitute_tools
+from .._result import ToolCall
 from ..exceptions import CassetteError, CassetteNotFoundError, RequestMismatchError, UnplayedInteractionsError
 from . import _guard
 from ._format import decode_body, serializer
 from ._matching import drift_report, endpoint, matchers
-from ._transcript import RecordedCall, Turn, parse_turn, tool_results
+from ._transcript import Turn, parse_turn, tool_results
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -253,7 +254,7 @@ class Cassette:
         ]
 
     @property
-    def tool_calls(self) -> list[RecordedCall]:
+    def tool_calls(self) -> list[ToolCall]:
         """The recorded tool-call trajectory: every call the model made, in order."""
         return [call for turn in self.turns for call in turn.tool_calls]
 
@@ -263,7 +264,7 @@ class Cassette:
         return tool_results(self.turns)
 
     @contextmanager
-    def recorded_tools(self, agent: Agent[Any, Any]) -> Iterator[list[RecordedCall]]:
+    def recorded_tools(self, agent: Agent[Any, Any]) -> Iterator[list[ToolCall]]:
         """Answer the agent's tool calls from the recording inside the block.
 
         When the cassette replays, no tool function runs, so a run with side effects (payments,
@@ -277,14 +278,14 @@ class Cassette:
         Yields:
             The calls answered so far, in the order the agent made them.
         """
-        answered: list[RecordedCall] = []
+        answered: list[ToolCall] = []
         mine = {id(t) for t in agent.tools}
         replaying = self._replaying
         results = self.tool_results if replaying else {}
 
         def stub(tool: Tool[..., Any]) -> Tool[..., Any]:
             async def recorded(ctx: Any, **kwargs: Any) -> Any:
-                answered.append(RecordedCall(ctx.tool_call_id, tool.name, json.dumps(kwargs, default=str)))
+                answered.append(ToolCall(ctx.tool_call_id, tool.name, json.dumps(kwargs, default=str)))
                 if not replaying:
                     args = (ctx,) if tool.takes_context else ()
                     if tool.is_async:
@@ -329,16 +330,14 @@ class Cassette:
             raise AssertionError("\n".join(lines))
 
 
-def _calls_in(messages: Sequence[dict[str, Any]]) -> list[RecordedCall]:
+def _calls_in(messages: Sequence[dict[str, Any]]) -> list[ToolCall]:
     calls = []
     for item in messages:
         if item.get("type") == "function_call":
-            calls.append(
-                RecordedCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments") or "")
-            )
+            calls.append(ToolCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments") or ""))
         for tc in item.get("tool_calls") or ():
             fn = tc.get("function") or {}
-            calls.append(RecordedCall(tc.get("id", ""), fn.get("name", ""), fn.get("arguments") or ""))
+            calls.append(ToolCall(tc.get("id", ""), fn.get("name", ""), fn.get("arguments") or ""))
     return calls
 
 

@@ -131,6 +131,6 @@ def print_transcript(path: Path, turns: list[Turn], out: TextIO, limit: int | No
         for call in turn.tool_calls:
             arguments = call.parsed_arguments()
             shown = json.dumps(arguments, ensure_ascii=False) if not isinstance(arguments, str) else arguments
-            print(f"  assistant → {call.name}({shown}) [{call.call_id}]", file=out)
+            print(f"  assistant → {call.name}({shown}) [{call.tool_call_id}]", file=out)
         if turn.usage:
             print(f"  {_usage(turn.usage)}", file=out)

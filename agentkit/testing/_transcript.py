@@ -10,28 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._result import ToolCall
 from ._matching import endpoint
 
-__all__ = ["RecordedCall", "Turn", "parse_turn", "read_turns", "tool_results"]
-
-
-@dataclass(frozen=True)
-class RecordedCall:
-    """One tool call the model made in a recording."""
-
-    call_id: str
-    """``tool_call_id`` / ``call_id``."""
-    name: str
-    """The tool's name."""
-    arguments: str
-    """The raw JSON arguments string."""
-
-    def parsed_arguments(self) -> Any:
-        """The arguments as JSON, or the raw string when they are not valid JSON."""
-        try:
-            return json.loads(self.arguments or "{}")
-        except ValueError:
-            return self.arguments
+__all__ = ["Turn", "parse_turn", "read_turns", "tool_results"]
 
 
 @dataclass
@@ -46,7 +28,7 @@ class Turn:
     """HTTP status of the reply."""
     text: str | None = None
     """The assistant's text, if any."""
-    tool_calls: list[RecordedCall] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
     """Tool calls in order."""
     usage: dict[str, Any] = field(default_factory=dict)
     """The reply's ``usage`` as sent."""
@@ -75,7 +57,7 @@ def _chat_message(data: dict[str, Any], turn: Turn) -> None:
     turn.text = message.get("content")
     for tc in message.get("tool_calls") or ():
         fn = tc.get("function") or {}
-        turn.tool_calls.append(RecordedCall(tc.get("id", ""), fn.get("name", ""), fn.get("arguments") or ""))
+        turn.tool_calls.append(ToolCall(tc.get("id", ""), fn.get("name", ""), fn.get("arguments") or ""))
     turn.usage = data.get("usage") or {}
 
 
@@ -97,7 +79,7 @@ def _chat_stream(events: list[Any], turn: Turn) -> None:
                     entry["name"] += fn["name"]
                 entry["arguments"] += fn.get("arguments") or ""
     turn.text = "".join(text) if text else None
-    turn.tool_calls = [RecordedCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
+    turn.tool_calls = [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
 
 
 def _responses_output(data: dict[str, Any], turn: Turn) -> None:
@@ -105,7 +87,7 @@ def _responses_output(data: dict[str, Any], turn: Turn) -> None:
     for item in data.get("output") or ():
         if item.get("type") == "function_call":
             turn.tool_calls.append(
-                RecordedCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments") or "")
+                ToolCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments") or "")
             )
         elif item.get("type") == "message":
             texts += [

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from .._result import Usage
+from .._result import ToolCall, Usage
 from ..exceptions import ModelBehaviorError
-from . import ModelTurn, Request, ToolCall, usage_from
+from . import ModelTurn, Request, usage_from
 from ._transport import post_json, post_stream
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ class ChatAPI:
         return {"role": "user", "content": text}
 
     def tool_result_item(self, call: ToolCall, content: str) -> dict[str, Any]:
-        return {"role": "tool", "tool_call_id": call.call_id, "content": content}
+        return {"role": "tool", "tool_call_id": call.tool_call_id, "content": content}
 
     def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
         if item.get("role") != "assistant":
@@ -112,7 +112,7 @@ def _turn(content: str | None, calls: list[ToolCall], refusal: str | None, usage
     item: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
         item["tool_calls"] = [
-            {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            {"id": c.tool_call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
             for c in calls
         ]
     if refusal:

@@ -1,13 +1,14 @@
-"""The ``Session`` protocol the agent loop talks to, and the store for named agent definitions."""
+"""The ``Session`` protocol: the persisted thread the agent loop journals to.
+
+It lives in the core so that the loop depends on the protocol only; the stores that implement it
+are in ``agentkit.sessions``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
-
-if TYPE_CHECKING:
-    from ._definitions import AgentDefinition
+from typing import Any, Protocol, runtime_checkable
 
 
 @runtime_checkable
@@ -43,29 +44,4 @@ class Session(Protocol):
         Raises:
             SessionBusyError: Another run (in this or another process) holds the thread.
         """
-        ...
-
-
-@runtime_checkable
-class DefinitionStore(Protocol):
-    """Saves named agent definitions; every built-in session class is one."""
-
-    async def save_definition(self, definition: AgentDefinition) -> None:
-        """Store ``definition`` under its name, replacing an earlier one."""
-        ...
-
-    async def load_definition(self, name: str) -> AgentDefinition:
-        """Return the definition saved as ``name``.
-
-        Raises:
-            KeyError: No definition has this name.
-        """
-        ...
-
-    async def list_definitions(self) -> list[str]:
-        """Return the names of every saved definition, sorted."""
-        ...
-
-    async def delete_definition(self, name: str) -> None:
-        """Delete the definition saved as ``name``, if there is one."""
         ...

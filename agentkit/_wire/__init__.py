@@ -12,22 +12,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._result import Usage
+from .._result import ToolCall, Usage
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-
-@dataclass(frozen=True)
-class ToolCall:
-    """One function call requested by the model."""
-
-    call_id: str
-    """The id the result must be keyed by (``tool_call_id`` / ``call_id``)."""
-    name: str
-    """The function name as the model wrote it."""
-    arguments: str
-    """The raw JSON arguments string."""
+MAX_TOOLS = 128
+"""The most tools one request may carry (the API rejects more; OpenAI API reference, ``tools``)."""
 
 
 @dataclass

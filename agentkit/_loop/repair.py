@@ -14,7 +14,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ._models import ModelAPI, ToolCall
+from .._result import ToolCall
+from .._wire import ModelAPI
 
 logger = logging.getLogger("agentkit")
 
@@ -63,7 +64,8 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
         call_id = api.result_call_id(item)
         if call_id is not None:
             position = next(
-                (i for i, (_, c) in enumerate(pending) if c.call_id == call_id and i not in answers), None
+                (i for i, (_, c) in enumerate(pending) if c.tool_call_id == call_id and i not in answers),
+                None,
             )
             if position is None:
                 logger.warning("dropping a stored tool result that answers no open call (%s)", call_id)

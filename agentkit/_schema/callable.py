@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .exceptions import ToolDefinitionError
+from ..exceptions import ToolDefinitionError
 
 __all__ = ["Callee", "inspect_callable"]
 

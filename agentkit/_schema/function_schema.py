@@ -22,25 +22,20 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
-from ._callable import inspect_callable
-from ._context import RunContext
-from ._docstring import DocstringFormat, parse_docstring
-from ._strict_schema import map_subschemas
-from .exceptions import ToolDefinitionError
+from .._context import RunContext
+from ..exceptions import MissingDescriptionWarning, ToolDefinitionError
+from .callable import inspect_callable
+from .docstring import DocstringFormat, parse_docstring
+from .strict_schema import map_subschemas
 
 __all__ = [
     "FunctionSchema",
-    "MissingDescriptionWarning",
     "Parameter",
     "function_schema",
 ]
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _NO_DEFAULT: Any = inspect.Parameter.empty
-
-
-class MissingDescriptionWarning(UserWarning):
-    """A tool parameter has no description: the model has only its name to go on."""
 
 
 @dataclass(eq=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from .._result import Usage
+from .._result import ToolCall, Usage
 from ..exceptions import ModelBehaviorError
-from . import ModelTurn, Request, ToolCall, usage_from
+from . import ModelTurn, Request, usage_from
 from ._transport import post_json, post_stream
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class ResponsesAPI:
         return {"role": "user", "content": text}
 
     def tool_result_item(self, call: ToolCall, content: str) -> dict[str, Any]:
-        return {"type": "function_call_output", "call_id": call.call_id, "output": content}
+        return {"type": "function_call_output", "call_id": call.tool_call_id, "output": content}
 
     def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
         if item.get("type") != "function_call":

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
 
-from ._strict_schema import map_subschemas
-from .exceptions import ToolDefinitionError
+from ..exceptions import ToolDefinitionError
+from .strict_schema import map_subschemas
 
 __all__ = ["check_json_schema"]
 

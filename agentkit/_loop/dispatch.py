@@ -31,12 +31,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from ._context import RunContext
-from ._models import ToolCall
-from ._redact import redact
-from ._serialize import serialize_output, truncate
-from ._tool import Tool
-from .exceptions import ToolArgumentsError, ToolRetry
+from .._context import RunContext
+from .._redact import redact
+from .._result import ToolCall
+from .._serialize import serialize_output, truncate
+from .._tool import Tool
+from ..exceptions import ToolArgumentsError, ToolRetry
 
 logger = logging.getLogger("agentkit")
 
@@ -182,10 +182,10 @@ class Dispatcher:
             args = (
                 dataclasses.replace(
                     context,
-                    tool_call_id=call.call_id,
+                    tool_call_id=call.tool_call_id,
                     tool_name=tool.name,
                     retry=failures.get(tool.name, 0),
-                    idempotency_key=idempotency_key(ordinal, call.call_id),
+                    idempotency_key=idempotency_key(ordinal, call.tool_call_id),
                 ),
             )
         try:
@@ -201,18 +201,22 @@ class Dispatcher:
         except asyncio.TimeoutError as exc:
             if tool.timeout is None:
                 return self._raised(call, exc)
-            logger.warning("tool %r timed out after %s s (call %s)", tool.name, tool.timeout, call.call_id)
+            logger.warning(
+                "tool %r timed out after %s s (call %s)", tool.name, tool.timeout, call.tool_call_id
+            )
             return self._error(call, f"Error: tool {tool.name!r} timed out after {tool.timeout:g} s.")
         except Exception as exc:
             return self._raised(call, exc)
         return CallOutcome(call, truncate(serialize_output(value), self.max_output_chars), False)
 
     def _raised(self, call: ToolCall, exc: Exception) -> CallOutcome:
-        logger.info("tool %r raised %s (call %s)", call.name, type(exc).__name__, call.call_id, exc_info=exc)
+        logger.info(
+            "tool %r raised %s (call %s)", call.name, type(exc).__name__, call.tool_call_id, exc_info=exc
+        )
         message = redact(str(exc))[:_MAX_ERROR_CHARS]
         text = f"Error: {type(exc).__name__}: {message}" if message else f"Error: {type(exc).__name__}"
         return CallOutcome(call, text, True, exc)
 
     def _error(self, call: ToolCall, text: str) -> CallOutcome:
-        logger.info("tool call %s (%r) failed: %s", call.call_id, call.name, text.splitlines()[0])
+        logger.info("tool call %s (%r) failed: %s", call.tool_call_id, call.name, text.splitlines()[0])
         return CallOutcome(call, truncate(text, self.max_output_chars), True)

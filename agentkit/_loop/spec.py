@@ -1,0 +1,33 @@
+"""``RunSpec``: everything the loop needs from an agent, as one immutable value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._wire import ModelAPI, Request
+from .dispatch import Dispatcher
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What ``Agent`` hands the loop; built once when the agent is constructed."""
+
+    api: ModelAPI
+    """The wire format (Chat Completions or Responses)."""
+    request: Request
+    """Model, instructions, tool schemas and settings sent with every request."""
+    dispatcher: Dispatcher
+    """Runs the tool calls of a turn."""
+    output_type: type[Any] | None
+    """A pydantic model the final answer must fit, or ``None`` for plain text."""
+    max_turns: int
+    """Model requests allowed in one run."""
+    run_timeout: float | None
+    """Seconds for the whole run, or ``None`` for no deadline."""
+    max_tool_retries: int
+    """Turns in which one tool may fail (unless the tool sets its own ``max_retries``)."""
+    max_failed_turns: int
+    """Turns with at least one failed call allowed per run."""
+    raise_tool_errors: bool
+    """Re-raise a tool's exception as ``ToolExecutionError``."""
