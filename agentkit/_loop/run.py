@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -94,27 +95,10 @@ async def run_loop(
     """Run the loop, yielding events (only the final one unless ``stream``)."""
     deadline = Deadline.start(spec.run_timeout)
     state = await _start(spec, user_input, messages, deps, session)
-    context: RunContext[Any] = RunContext(deps=deps, run_id=state.run_id, usage=state.usage)
     try:
-        while True:
-            reply: ModelTurn | None = None
-            async for part in _request(spec, client, state, deadline, stream):
-                if isinstance(part, ModelTurn):
-                    reply = part
-                else:
-                    yield part
-            assert reply is not None
-            if reply.tool_calls:
-                async for event in _run_tools(spec, state, context, reply, deadline, stream):
-                    yield event
-                continue
-            output = await _final_output(spec, state, reply)
-            if output is _RETRY:
-                continue
-            if stream:
-                yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
-            yield FinalResult(state.result(output))
-            return
+        async with aclosing(_turns(spec, client, state, deps, deadline, stream)) as events:
+            async for event in events:
+                yield event
     except asyncio.TimeoutError as exc:
         if not deadline.passed():
             raise
@@ -123,6 +107,34 @@ async def run_loop(
         ) from exc
     except ModelBehaviorError as exc:
         raise ModelBehaviorError(str(exc), **state.transcript()) from exc
+
+
+async def _turns(
+    spec: RunSpec, client: AsyncOpenAI, state: _State, deps: Any, deadline: Deadline, stream: bool
+) -> AsyncGenerator[StreamEvent, None]:
+    """Request, run tools, repeat, until a final answer (the last event)."""
+    context: RunContext[Any] = RunContext(deps=deps, run_id=state.run_id, usage=state.usage)
+    while True:
+        reply: ModelTurn | None = None
+        async with aclosing(_request(spec, client, state, deadline, stream)) as parts:
+            async for part in parts:
+                if isinstance(part, ModelTurn):
+                    reply = part
+                else:
+                    yield part
+        assert reply is not None
+        if reply.tool_calls:
+            async with aclosing(_run_tools(spec, state, context, reply, deadline, stream)) as events:
+                async for event in events:
+                    yield event
+            continue
+        output = await _final_output(spec, state, reply)
+        if output is _RETRY:
+            continue
+        if stream:
+            yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
+        yield FinalResult(state.result(output))
+        return
 
 
 async def _start(
@@ -153,20 +165,22 @@ async def _start(
 
 async def _request(
     spec: RunSpec, client: AsyncOpenAI, state: _State, deadline: Deadline, stream: bool
-) -> AsyncIterator[TextDelta | ModelTurn]:
+) -> AsyncGenerator[TextDelta | ModelTurn, None]:
     """One model turn: check the turn limit, request, record usage and the reply's items."""
     if state.turn >= spec.max_turns:
         raise MaxTurnsExceeded(
             f"The run did not reach a final answer within max_turns={spec.max_turns}.", **state.transcript()
         )
     state.turn += 1
-    async for part in model_turn(spec.api, client, spec.request, state.history, deadline, stream=stream):
-        if isinstance(part, str):
-            yield TextDelta(part, state.turn)
-            continue
-        state.usage.add(part.usage)
-        await state.extend(part.items)
-        yield part
+    turn = model_turn(spec.api, client, spec.request, state.history, deadline, stream=stream)
+    async with aclosing(turn) as parts:
+        async for part in parts:
+            if isinstance(part, str):
+                yield TextDelta(part, state.turn)
+                continue
+            state.usage.add(part.usage)
+            await state.extend(part.items)
+            yield part
 
 
 async def _run_tools(
@@ -176,7 +190,7 @@ async def _run_tools(
     reply: ModelTurn,
     deadline: Deadline,
     stream: bool,
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """Run one turn's tool calls, append their results in call order, apply the budgets."""
     calls = reply.tool_calls
     if stream:

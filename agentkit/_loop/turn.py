@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -71,7 +71,7 @@ async def model_turn(
     deadline: Deadline,
     *,
     stream: bool,
-) -> AsyncIterator[str | ModelTurn]:
+) -> AsyncGenerator[str | ModelTurn, None]:
     """Make one request; yield text fragments (when streaming), then the whole ``ModelTurn``."""
     if not stream:
         yield await deadline.bound(api.complete(client, request, history))
@@ -79,5 +79,10 @@ async def model_turn(
     parts = api.stream(client, request, history)
     if deadline.at is not None:
         parts = deadline.bound_iter(parts)
-    async for part in parts:
-        yield part
+    try:
+        async for part in parts:
+            yield part
+    finally:
+        aclose = getattr(parts, "aclose", None)
+        if aclose is not None:
+            await aclose()

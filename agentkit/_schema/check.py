@@ -71,12 +71,7 @@ def _shape(node: Any) -> Any:
         if isinstance(shape.get(key), dict):
             shape[key] = {f"k{i}": sub for i, sub in enumerate(shape[key].values())}
     if isinstance(node.get("properties"), dict) and isinstance(node.get("required"), list):
-        # Rename consistently, so that "required" keeps its uniqueness and its link to the properties.
-        index = {name: f"k{i}" for i, name in enumerate(node["properties"])}
-        for name in node["required"]:
-            if isinstance(name, str) and name not in index:
-                index[name] = f"u{len(index)}"
-        shape["required"] = [index.get(r, r) if isinstance(r, str) else r for r in node["required"]]
+        shape["required"] = _renamed_required(node["properties"], node["required"])
     for key, blank in (("description", ""), ("title", ""), ("default", None), ("const", None)):
         if key in shape and (blank is None or isinstance(shape[key], str)):
             shape[key] = blank
@@ -84,3 +79,12 @@ def _shape(node: Any) -> Any:
         if isinstance(shape.get(key), list):
             shape[key] = []
     return shape
+
+
+def _renamed_required(properties: dict[str, Any], required: list[Any]) -> list[Any]:
+    # Rename consistently, so that "required" keeps its uniqueness and its link to the properties.
+    index = {name: f"k{i}" for i, name in enumerate(properties)}
+    for name in required:
+        if isinstance(name, str) and name not in index:
+            index[name] = f"u{len(index)}"
+    return [index.get(r, r) if isinstance(r, str) else r for r in required]

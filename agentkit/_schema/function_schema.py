@@ -121,12 +121,7 @@ def function_schema(
     for index, param in enumerate(signature.parameters.values()):
         annotation = hints.get(param.name, _NO_DEFAULT)
         if _is_context(annotation):
-            if index != 0:
-                raise ToolDefinitionError(f"{where}: the RunContext parameter {param.name!r} must come first")
-            if param.kind not in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
-                raise ToolDefinitionError(
-                    f"{where}: the RunContext parameter {param.name!r} must be positional"
-                )
+            _check_context_param(index, param, where)
             takes_context = True
             continue
         _check_kind(param, where)
@@ -136,10 +131,7 @@ def function_schema(
                 "(use typing.Any to accept any JSON value)"
             )
         parameter, prop, explicit = _parameter(param, annotation, where)
-        text = explicit or doc.params.get(param.name)
-        if text:
-            prop["description"] = text
-        elif "description" not in prop:
+        if not _describe(prop, explicit or doc.params.get(param.name)):
             undescribed.append(param.name)
         prop = _merge_defs(defs, prop)
         if not parameter.required and parameter.default_factory is None:
@@ -166,6 +158,20 @@ def function_schema(
         takes_context=takes_context,
         defaults={p.name: p.make_default() for p in params if not p.required},
     )
+
+
+def _check_context_param(index: int, param: inspect.Parameter, where: str) -> None:
+    if index != 0:
+        raise ToolDefinitionError(f"{where}: the RunContext parameter {param.name!r} must come first")
+    if param.kind not in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+        raise ToolDefinitionError(f"{where}: the RunContext parameter {param.name!r} must be positional")
+
+
+def _describe(prop: dict[str, Any], text: str | None) -> bool:
+    """Set the property's description from the docstring; return whether it has one."""
+    if text:
+        prop["description"] = text
+    return "description" in prop
 
 
 def _type_hints(func: Callable[..., Any], where: str, localns: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -240,19 +240,7 @@ def _check(node: Any, path: str, problems: list[str]) -> None:
     if not isinstance(node, dict):
         problems.append(f"{path}: boolean schema {node!r}")
         return
-    if not node.keys() - {"description", "title", "$defs"}:
-        problems.append(f"{path}: empty schema (accepts anything)")
-    for key in node.keys() - STRICT_KEYWORDS:
-        problems.append(f"{path}: unsupported keyword {key!r}")
-    if "format" in node and node["format"] not in STRICT_FORMATS:
-        problems.append(f"{path}: unsupported format {node['format']!r}")
-    if "$ref" in node and len(node) > 1:
-        problems.append(f"{path}: $ref with sibling keywords")
-    if node.get("type") == "object" or "properties" in node:
-        if node.get("additionalProperties") is not False:
-            problems.append(f"{path}: object without additionalProperties: false")
-        if list(node.get("required", ())) != list(node.get("properties", {})):
-            problems.append(f"{path}: required is not the list of all properties")
+    problems.extend(f"{path}: {problem}" for problem in _node_problems(node))
     for key, value in node.items():
         if key in _SCHEMA_MAP_KEYWORDS and isinstance(value, dict):
             for name, sub in value.items():
@@ -262,3 +250,20 @@ def _check(node: Any, path: str, problems: list[str]) -> None:
                 _check(sub, f"{path}/{key}/{i}", problems)
         elif key in _SCHEMA_KEYWORDS and key != "additionalProperties":
             _check(value, f"{path}/{key}", problems)
+
+
+def _node_problems(node: dict[str, Any]) -> list[str]:
+    """What strict mode rejects in one schema node, not counting its subschemas."""
+    problems = [f"unsupported keyword {key!r}" for key in node.keys() - STRICT_KEYWORDS]
+    if not node.keys() - {"description", "title", "$defs"}:
+        problems.insert(0, "empty schema (accepts anything)")
+    if "format" in node and node["format"] not in STRICT_FORMATS:
+        problems.append(f"unsupported format {node['format']!r}")
+    if "$ref" in node and len(node) > 1:
+        problems.append("$ref with sibling keywords")
+    if node.get("type") == "object" or "properties" in node:
+        if node.get("additionalProperties") is not False:
+            problems.append("object without additionalProperties: false")
+        if list(node.get("required", ())) != list(node.get("properties", {})):
+            problems.append("required is not the list of all properties")
+    return problems

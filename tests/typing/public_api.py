@@ -1,0 +1,75 @@
+"""Types of the public API, checked by mypy --strict (``mypy tests/typing`` in CI; the test suite
+runs it too). ``assert_type`` fails the check when an inferred type drifts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pydantic
+from typing_extensions import assert_type
+
+from agentkit import Agent, RunContext, RunResult, ToolCall, Usage, tool
+from agentkit.events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted
+
+
+class Weather(pydantic.BaseModel):
+    city: str
+    celsius: float
+
+
+@dataclass
+class Deps:
+    user: str
+
+
+@tool
+def get_weather(city: str) -> str:
+    """Get the weather.
+
+    Args:
+        city: The city.
+    """
+    return f"sunny in {city}"
+
+
+@tool
+def whoami(ctx: RunContext[Deps]) -> str:
+    """Say who is asking."""
+    return ctx.deps.user
+
+
+async def check_agents() -> None:
+    plain = Agent(model="gpt-4o-mini", instructions="Be brief.", tools=[get_weather])
+    assert_type(plain, Agent[None, str])
+    result = await plain.run("hi")
+    assert_type(result, RunResult[str])
+    assert_type(result.output, str)
+    assert_type(result.usage, Usage)
+    assert_type(result.interrupted_tool_calls, list[ToolCall])
+
+    typed = Agent(output_type=Weather)
+    assert_type(typed, Agent[None, Weather])
+    assert_type((await typed.run("weather?")).output, Weather)
+    assert_type(typed.run_sync("weather?").output, Weather)
+
+    with_deps = Agent(deps_type=Deps, tools=[whoami])
+    assert_type(with_deps, Agent[Deps, str])
+    assert_type((await with_deps.run("who", deps=Deps("ada"))).output, str)
+
+    both = Agent(deps_type=Deps, output_type=Weather)
+    assert_type(both, Agent[Deps, Weather])
+
+    clone = typed.clone(model="gpt-4o")
+    assert_type(clone, Agent[None, Weather])
+
+    async with plain as same:
+        assert_type(same, Agent[None, str])
+
+    async for event in plain.run_stream("hi"):
+        assert_type(event, StreamEvent)
+        if isinstance(event, TextDelta):
+            assert_type(event.text, str)
+        elif isinstance(event, (ToolCallStarted, ToolCallResult)):
+            assert_type(event.tool_call_id, str)
+        elif isinstance(event, FinalResult):
+            assert_type(event.result.usage, Usage)
