@@ -105,7 +105,7 @@ async def raw_responses(client: openai.AsyncOpenAI, prompt: str, tool_fn: Any) -
         items.extend(o.model_dump(exclude_none=True) for o in response.output)
         outputs = await asyncio.gather(*(tool_fn(json.loads(c.arguments)["key"]) for c in calls))
         for c, out in zip(calls, outputs, strict=True):
-            items.append({"type": "function_call_output", "call_id": c.tool_call_id, "output": out})
+            items.append({"type": "function_call_output", "call_id": c.call_id, "output": out})
 
 
 def raw_sync(client: openai.OpenAI, prompt: str) -> str:
