@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._agent import Agent
 from ._context import RunContext
+from ._limits import RateLimiter, UsageLimits
 from ._result import RunResult, ToolCall, Usage
 from ._tool import Tool, tool
 from .exceptions import AgentkitError, ToolRetry
@@ -11,11 +12,13 @@ from .exceptions import AgentkitError, ToolRetry
 __all__ = [
     "Agent",
     "AgentkitError",
+    "RateLimiter",
     "RunContext",
     "RunResult",
     "Tool",
     "ToolCall",
     "ToolRetry",
     "Usage",
+    "UsageLimits",
     "tool",
 ]

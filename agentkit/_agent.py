@@ -4,6 +4,7 @@ number of concurrent runs."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import types
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
@@ -15,13 +16,16 @@ import pydantic
 from typing_extensions import Self, TypeVar
 
 from ._client import DefaultClients, resolve_client, sync_loop
+from ._config import check_number
 from ._events import FinalResult, StreamEvent
+from ._limits import RateLimiter, UsageLimits
 from ._loop.dispatch import Dispatcher
+from ._loop.execute import Executor
 from ._loop.run import run_loop
 from ._loop.spec import RunSpec
 from ._result import RunResult
 from ._schema.strict_schema import NotStrictError, to_strict_schema
-from ._tool import Tool
+from ._tool import ArgumentLimits, Tool
 from ._wire import MAX_TOOLS, Request
 from ._wire._chat import ChatAPI
 from ._wire._responses import ResponsesAPI
@@ -56,6 +60,12 @@ _CONFIG = (
     "raise_tool_errors",
     "max_tool_output_chars",
     "tool_threads",
+    "usage_limits",
+    "rate_limiter",
+    "allow_truncated_output",
+    "reset_tool_choice",
+    "max_argument_chars",
+    "max_argument_depth",
 )
 
 
@@ -90,8 +100,18 @@ class Agent(Generic[DepsT, OutputT]):
             allowed per run before ``ToolBudgetExceeded``.
         raise_tool_errors: Re-raise a tool's exception as ``ToolExecutionError`` instead of
             reporting it to the model.
-        max_tool_output_chars: Longer tool results are cut, keeping head and tail.
-        tool_threads: Size of the thread pool shared by this agent's ``def`` tools.
+        max_tool_output_chars: Longer tool results are cut, keeping head and tail (at least 100,
+            or ``None`` for no limit).
+        tool_threads: Size of the thread pool shared by this agent's ``def`` tools; also how many
+            timed-out ``def`` calls may hold a thread before new ones get "no free tool thread".
+        usage_limits: Run budgets (tool calls, tokens, cost); ``UsageLimitExceeded`` past them.
+        rate_limiter: A ``RateLimiter`` shared with other agents or runs of this process.
+        allow_truncated_output: Return a final text cut off by the token limit (with
+            ``RunResult.finish_reason == "length"``) instead of raising ``OutputTruncatedError``.
+        reset_tool_choice: After a turn that made tool calls, send ``tool_choice="auto"`` instead
+            of a forced choice (``"required"`` or a named function), so the model can answer.
+        max_argument_chars: Longer tool-call arguments are rejected (the model reads why).
+        max_argument_depth: Deeper-nested tool-call arguments are rejected likewise.
 
     Raises:
         ConfigurationError: An option is invalid (the message names it).
@@ -115,6 +135,12 @@ class Agent(Generic[DepsT, OutputT]):
     raise_tool_errors: bool
     max_tool_output_chars: int | None
     tool_threads: int
+    usage_limits: UsageLimits | None
+    rate_limiter: RateLimiter | None
+    allow_truncated_output: bool
+    reset_tool_choice: bool
+    max_argument_chars: int
+    max_argument_depth: int
 
     def __init__(
         self,
@@ -137,9 +163,30 @@ class Agent(Generic[DepsT, OutputT]):
         raise_tool_errors: bool = False,
         max_tool_output_chars: int | None = 20_000,
         tool_threads: int = 16,
+        usage_limits: UsageLimits | None = None,
+        rate_limiter: RateLimiter | None = None,
+        allow_truncated_output: bool = False,
+        reset_tool_choice: bool = True,
+        max_argument_chars: int = 1_000_000,
+        max_argument_depth: int = 64,
     ) -> None:
         by_name = _tools_by_name(name, tools)
-        _check_options(api, max_turns, output_type)
+        _check_options(api, output_type)
+        check_number("Agent(max_turns=...)", max_turns, minimum=1, integer=True)
+        check_number("Agent(run_timeout=...)", run_timeout, minimum=0, exclusive=True, optional=True)
+        check_number("Agent(max_tool_retries=...)", max_tool_retries, minimum=0, integer=True)
+        check_number("Agent(max_failed_turns=...)", max_failed_turns, minimum=0, integer=True)
+        check_number(
+            "Agent(max_tool_output_chars=...)",
+            max_tool_output_chars,
+            minimum=100,
+            integer=True,
+            optional=True,
+        )
+        check_number("Agent(tool_threads=...)", tool_threads, minimum=1, integer=True)
+        check_number("Agent(max_argument_chars=...)", max_argument_chars, minimum=2, integer=True)
+        check_number("Agent(max_argument_depth=...)", max_argument_depth, minimum=1, integer=True)
+        _check_limits(usage_limits)
         config = {
             "model": model,
             "name": name,
@@ -158,6 +205,12 @@ class Agent(Generic[DepsT, OutputT]):
             "raise_tool_errors": raise_tool_errors,
             "max_tool_output_chars": max_tool_output_chars,
             "tool_threads": tool_threads,
+            "usage_limits": usage_limits,
+            "rate_limiter": rate_limiter,
+            "allow_truncated_output": allow_truncated_output,
+            "reset_tool_choice": reset_tool_choice,
+            "max_argument_chars": max_argument_chars,
+            "max_argument_depth": max_argument_depth,
         }
         set_ = object.__setattr__
         for key, value in config.items():
@@ -176,19 +229,33 @@ class Agent(Generic[DepsT, OutputT]):
             parallel_tool_calls=parallel_tool_calls,
             output_schema=_output_schema(output_type),
         )
+        forced = tool_choice not in (None, "auto", "none")
         set_(
             self,
             "_spec",
             RunSpec(
                 api=wire,
                 request=request,
-                dispatcher=Dispatcher(by_name, self._get_pool, max_tool_output_chars),
+                request_after_tools=(
+                    dataclasses.replace(request, tool_choice="auto")
+                    if forced and reset_tool_choice
+                    else request
+                ),
+                dispatcher=Dispatcher(
+                    by_name,
+                    Executor(self._get_pool, tool_threads),
+                    max_tool_output_chars,
+                    ArgumentLimits(max_argument_chars, max_argument_depth),
+                ),
                 output_type=output_type,
                 max_turns=max_turns,
                 run_timeout=run_timeout,
                 max_tool_retries=max_tool_retries,
                 max_failed_turns=max_failed_turns,
                 raise_tool_errors=raise_tool_errors,
+                allow_truncated_output=allow_truncated_output,
+                usage_limits=usage_limits,
+                rate_limiter=rate_limiter,
             ),
         )
 
@@ -370,15 +437,25 @@ def _tools_by_name(agent_name: str, tools: Sequence[Tool[..., Any]]) -> dict[str
     return by_name
 
 
-def _check_options(api: str, max_turns: int, output_type: type[Any] | None) -> None:
+def _check_options(api: str, output_type: type[Any] | None) -> None:
     if api not in ("chat", "responses"):
         raise ConfigurationError(f"api must be 'chat' or 'responses', not {api!r}.")
-    if max_turns < 1:
-        raise ConfigurationError("max_turns must be at least 1.")
     if output_type is not None and not (
         isinstance(output_type, type) and issubclass(output_type, pydantic.BaseModel)
     ):
         raise ConfigurationError("output_type must be a pydantic BaseModel subclass.")
+
+
+def _check_limits(limits: UsageLimits | None) -> None:
+    if limits is None:
+        return
+    if not isinstance(limits, UsageLimits):
+        raise ConfigurationError(f"usage_limits must be a UsageLimits, not {type(limits).__name__}.")
+    for option in ("tool_calls", "input_tokens", "output_tokens"):
+        check_number(
+            f"UsageLimits({option}=...)", getattr(limits, option), minimum=0, integer=True, optional=True
+        )
+    check_number("UsageLimits(cost_usd=...)", limits.cost_usd, minimum=0, optional=True)
 
 
 def _output_schema(output_type: type[Any] | None) -> tuple[str, dict[str, Any]] | None:

@@ -25,15 +25,22 @@ class Usage:
     """Input tokens served from the prompt cache."""
     reasoning_tokens: int = 0
     """Output tokens spent on reasoning."""
+    tool_calls: int = 0
+    """Tool calls the run executed (calls answered "not run" are not counted)."""
+    cost_usd: float | None = None
+    """USD for the tokens, from the model price table; ``None`` while no price is known."""
 
     def add(self, other: Usage) -> None:
-        """Add ``other`` into this object in place."""
+        """Add ``other`` into this object in place (a ``None`` cost counts as unknown, not 0)."""
         self.requests += other.requests
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.total_tokens += other.total_tokens
         self.cached_tokens += other.cached_tokens
         self.reasoning_tokens += other.reasoning_tokens
+        self.tool_calls += other.tool_calls
+        if other.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
 
 
 @dataclass(frozen=True)
@@ -71,3 +78,6 @@ class RunResult(Generic[OutputT]):
     """The id given to this run (also in ``RunContext.run_id``)."""
     interrupted_tool_calls: list[ToolCall] = field(default_factory=list)
     """Non-idempotent tool calls closed as "outcome unknown" when the session was loaded."""
+    finish_reason: str | None = "stop"
+    """Why the final reply ended: ``"stop"``, or ``"length"`` for text cut off by the token limit
+    (returned only with ``Agent(allow_truncated_output=True)``)."""

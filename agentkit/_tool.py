@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import math
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -15,6 +17,7 @@ from pydantic_core import from_json, to_json
 from ._schema.callable import inspect_callable
 from ._schema.check import check_json_schema
 from ._schema.docstring import DocstringFormat
+from ._schema.extra import UnknownFields
 from ._schema.function_schema import (
     FunctionSchema,
     Parameter,
@@ -23,12 +26,26 @@ from ._schema.function_schema import (
 from ._schema.strict_schema import NotStrictError, to_strict_schema
 from .exceptions import FieldError, MissingDescriptionWarning, ToolArgumentsError, ToolDefinitionError
 
-__all__ = ["Tool", "tool"]
+__all__ = ["ArgumentLimits", "Tool", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 logger = logging.getLogger("agentkit")
+
+
+@dataclass(frozen=True)
+class ArgumentLimits:
+    """Bounds on a tool call's ``arguments`` before they are parsed; past them the call is rejected
+    as data (the model reads the error), never a ``RecursionError`` or a huge allocation."""
+
+    max_chars: int = 1_000_000
+    """Characters of the raw JSON arguments string."""
+    max_depth: int = 64
+    """Nesting depth of objects and arrays."""
+
+
+_DEFAULT_LIMITS = ArgumentLimits()
 
 
 @dataclass(eq=False)
@@ -66,7 +83,9 @@ class Tool(Generic[P, R]):
         """Call the original function."""
         return self.function(*args, **kwargs)
 
-    def validate(self, arguments: str | bytes | Mapping[str, Any]) -> dict[str, Any]:
+    def validate(
+        self, arguments: str | bytes | Mapping[str, Any], *, limits: ArgumentLimits = _DEFAULT_LIMITS
+    ) -> dict[str, Any]:
         """Validate the model's arguments into keyword arguments for the function.
 
         Coercion is pydantic's lax mode: ``"5"`` is accepted for an ``int`` (``"abc"`` or ``5.5``
@@ -74,9 +93,12 @@ class Tool(Generic[P, R]):
         sets. Models sometimes quote numbers; refusing them would only cost a retry. Unknown
         fields are rejected. Parameters the model left out get their Python default; in strict
         mode a ``null`` for a parameter with a default does too (even when its type accepts ``None``).
+        ``NaN`` and ``Infinity`` are not JSON and are rejected; so are keys that no object at any
+        depth declares, and arguments past ``limits``.
 
         Args:
             arguments: The ``arguments`` of a tool call: a JSON string or an already decoded dict.
+            limits: Size and nesting bounds (``Agent`` passes its own).
 
         Returns:
             Keyword arguments in the annotated types. A ``RunContext`` is not included: pass it first.
@@ -84,15 +106,7 @@ class Tool(Generic[P, R]):
         Raises:
             ToolArgumentsError: Invalid JSON, not an object, or invalid fields; lists every problem.
         """
-        if isinstance(arguments, (str, bytes)):
-            try:
-                data = from_json(arguments or "{}")
-            except ValueError as exc:
-                raise ToolArgumentsError(
-                    self.name, [FieldError("", f"expected a JSON object, got invalid JSON: {exc}")]
-                ) from None
-        else:
-            data = arguments
+        data = _decode(self.name, arguments, limits)
         if not isinstance(data, Mapping):
             raise ToolArgumentsError(
                 self.name, [FieldError("", f"expected a JSON object, got {_json_type(data)}")]
@@ -222,7 +236,55 @@ def _build(
         raise ToolDefinitionError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if max_retries is not None and max_retries < 0:
         raise ToolDefinitionError(f"max_retries must be >= 0, got {max_retries!r}")
-    # Warnings point at the decorated function: _build <- tool/decorate <- the user's module.
+    _refuse_generators(func)
+    try:
+        return _build_tool(
+            func,
+            name=name,
+            description=description,
+            strict=strict,
+            timeout=timeout,
+            idempotent=idempotent,
+            max_retries=max_retries,
+            docstring_format=docstring_format,
+            require_descriptions=require_descriptions,
+            localns=localns,
+        )
+    except (ToolDefinitionError, Warning):
+        # A warning the user turned into an error (``MissingDescriptionWarning``) stays itself.
+        raise
+    except Exception as exc:
+        # Decoration raises nothing but ToolDefinitionError: a recursive model or a type pydantic
+        # cannot describe becomes one, with the cause attached.
+        raise ToolDefinitionError(
+            f"cannot build a tool from {getattr(func, '__qualname__', func)!r}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _refuse_generators(func: Callable[..., Any]) -> None:
+    target = inspect_callable(func).function
+    if inspect.isasyncgenfunction(target) or inspect.isgeneratorfunction(target):
+        kind = "an async generator" if inspect.isasyncgenfunction(target) else "a generator"
+        raise ToolDefinitionError(
+            f"{getattr(func, '__qualname__', func)!r} is {kind} function; a tool must return its whole "
+            "result: collect the items and return a list (or a string)"
+        )
+
+
+def _build_tool(
+    func: Callable[P, R],
+    *,
+    name: str | None,
+    description: str | None,
+    strict: bool | None,
+    timeout: float | None,
+    idempotent: bool,
+    max_retries: int | None,
+    docstring_format: DocstringFormat,
+    require_descriptions: bool,
+    localns: Mapping[str, Any] | None,
+) -> Tool[P, R]:
+    # Warnings point at the decorated function: _build_tool <- _build <- tool/decorate <- the user.
     fs = function_schema(
         func,
         name=name,
@@ -230,7 +292,7 @@ def _build(
         docstring_format=docstring_format,
         require_descriptions=require_descriptions,
         localns=localns,
-        stacklevel=4,
+        stacklevel=5,
     )
     where = f"tool {fs.name!r}"
     parameters, use_strict = fs.parameters, False
@@ -263,22 +325,71 @@ def _build(
     )
 
 
+def _decode(name: str, arguments: str | bytes | Mapping[str, Any], limits: ArgumentLimits) -> Any:
+    if isinstance(arguments, (str, bytes)):
+        if len(arguments) > limits.max_chars:
+            raise ToolArgumentsError(
+                name,
+                [
+                    FieldError(
+                        "", f"arguments are {len(arguments)} characters; the limit is {limits.max_chars}"
+                    )
+                ],
+            )
+        try:
+            data = from_json(arguments or "{}", allow_inf_nan=False)
+        except ValueError as exc:
+            raise ToolArgumentsError(
+                name, [FieldError("", f"expected a JSON object, got invalid JSON: {exc}")]
+            ) from None
+    else:
+        data = arguments
+    problem = _shape_problem(data, limits.max_depth)
+    if problem:
+        raise ToolArgumentsError(name, [FieldError("", problem)])
+    return data
+
+
+def _shape_problem(data: Any, max_depth: int) -> str | None:
+    """Check nesting depth and non-finite numbers without recursion."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{value!r} is not a JSON number"
+        if isinstance(value, (dict, list, tuple)):
+            if depth > max_depth:
+                return f"arguments are nested deeper than {max_depth} levels"
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+    return None
+
+
 def _validator(fs: FunctionSchema, strict: bool) -> ArgumentsValidator:
     # In strict mode every parameter with a default is nullable, and null means the default.
     null_means_default = frozenset(p.name for p in fs.params if strict and not p.required)
-    return ArgumentsValidator(fs.name, fs.params, null_means_default)
+    schema = fs.parameters
+    unknown = UnknownFields(schema.get("$defs") or {})
+    return ArgumentsValidator(fs.name, fs.params, null_means_default, unknown, schema.get("properties") or {})
 
 
 class ArgumentsValidator:
     """Validates a tool's decoded arguments into keyword arguments for the function."""
 
     def __init__(
-        self, tool_name: str, params: tuple[Parameter, ...], null_means_default: frozenset[str]
+        self,
+        tool_name: str,
+        params: tuple[Parameter, ...],
+        null_means_default: frozenset[str],
+        unknown: UnknownFields,
+        properties: Mapping[str, Any],
     ) -> None:
         self.tool_name = tool_name
         self.params = params
         self.null_means_default = null_means_default
         self.known = frozenset(p.name for p in params)
+        self.unknown = unknown
+        self.properties = properties
 
     def __call__(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """Validate ``data``; report every problem at once.
@@ -303,6 +414,10 @@ class ArgumentsValidator:
                 kwargs[param.name] = param.adapter.validate_python(value)
             except pydantic.ValidationError as exc:
                 errors.extend(_field_errors(param.name, exc))
+                continue
+            if isinstance(value, (dict, list)):
+                for path in self.unknown.find(value, self.properties.get(param.name), param.name):
+                    errors.append(FieldError(path, "unknown field"))
         if not data.keys() <= self.known:
             expected = ", ".join(sorted(self.known)) or "no arguments"
             unknown = [key for key in data if key not in self.known]

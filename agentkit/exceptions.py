@@ -18,6 +18,12 @@ The tree::
     │   ├── RunTimeout                 the whole-run deadline passed
     │   ├── OutputValidationError      the final answer does not fit ``output_type``
     │   ├── ModelBehaviorError         the reply cannot be used (no choices, a failed response)
+    │   │   ├── OutputTruncatedError   the reply was cut off by the token limit
+    │   │   ├── ContentFilterError     the reply was withheld by the content filter
+    │   │   ├── ModelRefusalError      the model refused to answer
+    │   │   └── EmptyResponseError     the reply has neither text nor tool calls
+    │   ├── StreamInterruptedError     a streamed reply broke off or sent an unreadable event
+    │   ├── UsageLimitExceeded         a run budget (``UsageLimits``) was reached
     │   └── ToolExecutionError         a tool raised and the agent re-raises tool errors
     ├── CassetteError                  record/replay (``agentkit.testing``)
     │   ├── CassetteNotFoundError
@@ -48,11 +54,15 @@ __all__ = [
     "CassetteError",
     "CassetteNotFoundError",
     "ConfigurationError",
+    "ContentFilterError",
+    "EmptyResponseError",
     "FieldError",
     "MaxTurnsExceeded",
     "MissingDescriptionWarning",
     "ModelBehaviorError",
+    "ModelRefusalError",
     "NetworkBlockedError",
+    "OutputTruncatedError",
     "OutputValidationError",
     "RequestMismatchError",
     "RunError",
@@ -61,6 +71,7 @@ __all__ = [
     "SessionCorruptError",
     "SessionError",
     "SessionSchemaError",
+    "StreamInterruptedError",
     "SyncInAsyncError",
     "ToolArgumentsError",
     "ToolBudgetExceeded",
@@ -68,6 +79,7 @@ __all__ = [
     "ToolExecutionError",
     "ToolRetry",
     "UnplayedInteractionsError",
+    "UsageLimitExceeded",
     "UserError",
 ]
 
@@ -144,6 +156,39 @@ class OutputValidationError(RunError):
 
 class ModelBehaviorError(RunError):
     """The model's reply cannot be used: no choices, or a response with status ``failed``."""
+
+
+class OutputTruncatedError(ModelBehaviorError):
+    """The reply hit the output token limit (``finish_reason: "length"``, or a Responses
+    ``status: "incomplete"`` for ``max_output_tokens``). Tool calls of such a reply are never run;
+    each gets a "not run" result in ``messages``. ``Agent(allow_truncated_output=True)`` returns
+    truncated *text* instead, with ``RunResult.finish_reason == "length"``."""
+
+
+class ContentFilterError(ModelBehaviorError):
+    """The reply was stopped by the provider's content filter (``finish_reason: "content_filter"``)."""
+
+
+class ModelRefusalError(ModelBehaviorError):
+    """The model refused (a ``refusal`` instead of an answer); it is not retried."""
+
+
+class EmptyResponseError(ModelBehaviorError):
+    """The reply has no text, no tool calls and no refusal; it is not retried."""
+
+
+class StreamInterruptedError(RunError):
+    """A streamed reply ended early (no ``finish_reason`` or final event), sent an event that is not
+    JSON, or its connection broke. Nothing of the broken turn is kept in ``messages``."""
+
+
+class UsageLimitExceeded(RunError):
+    """A run budget in ``Agent(usage_limits=UsageLimits(...))`` was reached."""
+
+    def __init__(self, message: str, *, limit: str, messages: list[dict[str, Any]], usage: Usage) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.limit = limit
+        """Which limit: ``"tool_calls"``, ``"input_tokens"``, ``"output_tokens"`` or ``"cost_usd"``."""
 
 
 class ToolExecutionError(RunError):

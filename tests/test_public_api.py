@@ -14,12 +14,14 @@ def test_top_level_all() -> None:
     assert agentkit.__all__ == [
         "Agent",
         "AgentkitError",
+        "RateLimiter",
         "RunContext",
         "RunResult",
         "Tool",
         "ToolCall",
         "ToolRetry",
         "Usage",
+        "UsageLimits",
         "tool",
     ]
     for name in agentkit.__all__:

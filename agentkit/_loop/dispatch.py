@@ -10,33 +10,36 @@ invalid arguments      every field path with what was expected (the tool does no
 ``raise ToolRetry(m)`` ``m``
 tool raised            ``Error: ValueError: message`` (no traceback, secrets redacted)
 tool timed out         ``Error: tool 'x' timed out after N s.``
+
+tool cancelled itself    ``Error: CancelledError: ...`` (a real cancellation of the run propagates)
+no free tool thread    ``Error: no free tool thread ...`` (every ``def`` thread is held by an
+                       abandoned call)
+result not serializable ``Error: the result of tool 'x' could not be serialized: ...``
 =====================  ==================================================================
 
-``async def`` tools run on the event loop; ``def`` tools run on the agent's bounded thread pool.
-A ``def`` tool that overruns its timeout cannot be stopped: the model is told it timed out, the
-thread finishes in the background and its late result is discarded.
+How functions are called and let go of at a deadline is ``execute``'s job.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import dataclasses
 import hashlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._context import RunContext
 from .._redact import redact
 from .._result import ToolCall
 from .._serialize import serialize_output, truncate
-from .._tool import Tool
+from .._tool import ArgumentLimits, Tool
 from ..exceptions import ToolArgumentsError, ToolRetry
+from .execute import Executor, NoFreeThread, SelfCancelled, TimedOut
 
 logger = logging.getLogger("agentkit")
 
@@ -78,13 +81,15 @@ class CallOutcome:
     """The run's deadline passed before the call finished; it was cancelled."""
 
 
-def idempotency_key(ordinal: int, call_id: str) -> str:
+def idempotency_key(scope: str, ordinal: int, tool_call_id: str) -> str:
     """A stable key for a tool call: the same whenever the same call is run again.
 
-    ``ordinal`` is the call's position among all tool calls of the thread, so two calls are
-    told apart even when an OpenAI-compatible server reuses ids such as ``call_0``.
+    ``scope`` is the thread (``session_id``) or, without a session, the run id; ``ordinal`` is the
+    call's position among all tool calls of the thread. Two calls are told apart even when an
+    OpenAI-compatible server reuses ids such as ``call_0``, in one thread or across threads.
     """
-    return "ak-" + hashlib.sha256(f"{ordinal}:{call_id}".encode()).hexdigest()[:32]
+    raw = f"{len(scope)}:{scope}:{ordinal}:{tool_call_id}"
+    return "ak-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -93,10 +98,12 @@ class Dispatcher:
 
     tools: Mapping[str, Tool[..., Any]]
     """Tools by name."""
-    pool: Callable[[], ThreadPoolExecutor]
-    """Returns the agent's thread pool for ``def`` tools (created on first use)."""
+    executor: Executor
+    """Calls the functions, with timeouts and abandonment."""
     max_output_chars: int | None
     """Results longer than this are truncated, head and tail kept."""
+    argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
+    """Size and nesting limits of the model's arguments."""
 
     async def run(
         self,
@@ -106,6 +113,7 @@ class Dispatcher:
         on_result: Callable[[CallOutcome], Awaitable[None]] | None,
         *,
         ordinals: Sequence[int],
+        scope: str,
         timeout: float | None = None,
     ) -> list[CallOutcome]:
         """Run ``calls`` concurrently and return one outcome per call, in call order.
@@ -117,13 +125,14 @@ class Dispatcher:
             on_result: Awaited with each outcome as soon as it is known (the session journal).
             ordinals: Each call's position among all tool calls of the thread; with the call id
                 it makes each call's idempotency key unique even when a server reuses ids.
+            scope: The thread's ``session_id``, or the run id without a session (idempotency keys).
             timeout: Seconds left before the run's deadline. Calls still running then are
                 cancelled and get a deadline result (``deadline_passed``); finished ones keep theirs.
         """
         if len(calls) == 1 and timeout is None:
-            return [await self._one(calls[0], ordinals[0], context, failures, on_result)]
+            return [await self._one(calls[0], ordinals[0], scope, context, failures, on_result)]
         tasks = [
-            asyncio.ensure_future(self._one(c, n, context, failures, on_result))
+            asyncio.ensure_future(self._one(c, n, scope, context, failures, on_result))
             for c, n in zip(calls, ordinals, strict=True)
         ]
         try:
@@ -154,17 +163,18 @@ class Dispatcher:
         self,
         call: ToolCall,
         ordinal: int,
+        scope: str,
         context: RunContext[Any],
         failures: Mapping[str, int],
         on_result: Callable[[CallOutcome], Awaitable[None]] | None,
     ) -> CallOutcome:
-        outcome = await self._execute(call, ordinal, context, failures)
+        outcome = await self._execute(call, ordinal, scope, context, failures)
         if on_result is not None:
             await on_result(outcome)
         return outcome
 
     async def _execute(
-        self, call: ToolCall, ordinal: int, context: RunContext[Any], failures: Mapping[str, int]
+        self, call: ToolCall, ordinal: int, scope: str, context: RunContext[Any], failures: Mapping[str, int]
     ) -> CallOutcome:
         tool = self.tools.get(call.name)
         if tool is None:
@@ -174,7 +184,7 @@ class Dispatcher:
         if substitute is not None:
             tool = substitute(tool)
         try:
-            kwargs = tool.validate(call.arguments)
+            kwargs = tool.validate(call.arguments, limits=self.argument_limits)
         except ToolArgumentsError as exc:
             return self._error(call, f"{exc}\nFix the arguments and call the tool again.")
         args: tuple[Any, ...] = ()
@@ -185,38 +195,53 @@ class Dispatcher:
                     tool_call_id=call.tool_call_id,
                     tool_name=tool.name,
                     retry=failures.get(tool.name, 0),
-                    idempotency_key=idempotency_key(ordinal, call.tool_call_id),
+                    idempotency_key=idempotency_key(scope, ordinal, call.tool_call_id),
                 ),
             )
+        label = f"tool {tool.name!r} (call {call.tool_call_id})"
         try:
-            if tool.is_async:
-                awaitable: Awaitable[Any] = tool.function(*args, **kwargs)
-            else:
-                loop = asyncio.get_running_loop()
-                ctx = contextvars.copy_context()
-                awaitable = loop.run_in_executor(self.pool(), lambda: ctx.run(tool.function, *args, **kwargs))
-            value = await (asyncio.wait_for(awaitable, tool.timeout) if tool.timeout else awaitable)
+            value = await self.executor.call(tool.function, tool.is_async, args, kwargs, tool.timeout, label)
         except ToolRetry as exc:
             return self._error(call, exc.message)
-        except asyncio.TimeoutError as exc:
-            if tool.timeout is None:
-                return self._raised(call, exc)
-            logger.warning(
-                "tool %r timed out after %s s (call %s)", tool.name, tool.timeout, call.tool_call_id
-            )
+        except TimedOut:
+            logger.warning("%s timed out after %s s", label, tool.timeout)
             return self._error(call, f"Error: tool {tool.name!r} timed out after {tool.timeout:g} s.")
+        except NoFreeThread:
+            return self._error(
+                call,
+                f"Error: no free tool thread for {tool.name!r}: every thread is still running an "
+                "abandoned (timed-out) call. Try again later.",
+            )
+        except SelfCancelled:
+            return self._raised(call, asyncio.CancelledError("the tool cancelled itself"))
         except Exception as exc:
             return self._raised(call, exc)
-        return CallOutcome(call, truncate(serialize_output(value), self.max_output_chars), False)
+        return self._result(call, value)
 
-    def _raised(self, call: ToolCall, exc: Exception) -> CallOutcome:
-        logger.info(
-            "tool %r raised %s (call %s)", call.name, type(exc).__name__, call.tool_call_id, exc_info=exc
-        )
+    def _result(self, call: ToolCall, value: Any) -> CallOutcome:
+        try:
+            text = serialize_output(value)
+        except Exception as exc:
+            logger.info("the result of tool %r could not be serialized: %s", call.name, redact(str(exc)))
+            return self._error(
+                call,
+                f"Error: the result of tool {call.name!r} could not be serialized: "
+                f"{type(exc).__name__}: {redact(str(exc))[:_MAX_ERROR_CHARS]}",
+            )
+        return CallOutcome(call, truncate(text, self.max_output_chars), False)
+
+    def _raised(self, call: ToolCall, exc: BaseException) -> CallOutcome:
         message = redact(str(exc))[:_MAX_ERROR_CHARS]
         text = f"Error: {type(exc).__name__}: {message}" if message else f"Error: {type(exc).__name__}"
-        return CallOutcome(call, text, True, exc)
+        # One redacted line at INFO; the (redacted) traceback only at DEBUG.
+        logger.info("tool %r raised (call %s): %s", call.name, call.tool_call_id, text[7:])
+        if logger.isEnabledFor(logging.DEBUG):
+            trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            logger.debug("tool %r traceback (call %s):\n%s", call.name, call.tool_call_id, redact(trace))
+        return CallOutcome(call, text, True, exc if isinstance(exc, Exception) else None)
 
     def _error(self, call: ToolCall, text: str) -> CallOutcome:
-        logger.info("tool call %s (%r) failed: %s", call.tool_call_id, call.name, text.splitlines()[0])
+        logger.info(
+            "tool call %s (%r) failed: %s", call.tool_call_id, call.name, redact(text.splitlines()[0])
+        )
         return CallOutcome(call, truncate(text, self.max_output_chars), True)

@@ -33,6 +33,8 @@ class Repaired:
     """The calls without a result, with their position among all the thread's tool calls."""
     calls: int
     """How many tool calls the thread holds."""
+    orphans: list[int]
+    """Positions (in the input) of tool results that answer no open call; they were dropped."""
 
 
 def count_tool_calls(api: ModelAPI, items: list[dict[str, Any]]) -> int:
@@ -48,6 +50,7 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
     dangling: list[tuple[int, ToolCall]] = []
     seen = 0
     last_was_result = False
+    orphans: list[int] = []
 
     def flush() -> None:
         for position, (ordinal, call) in enumerate(pending):
@@ -60,7 +63,7 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
         pending.clear()
         answers.clear()
 
-    for item in items:
+    for index, item in enumerate(items):
         call_id = api.result_call_id(item)
         if call_id is not None:
             position = next(
@@ -69,6 +72,7 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
             )
             if position is None:
                 logger.warning("dropping a stored tool result that answers no open call (%s)", call_id)
+                orphans.append(index)
             else:
                 answers[position] = item
             last_was_result = True
@@ -88,4 +92,4 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
             pending.append((seen, call))
             seen += 1
     flush()
-    return Repaired(out, dangling, seen)
+    return Repaired(out, dangling, seen, orphans)

@@ -18,19 +18,23 @@ from typing import TYPE_CHECKING, Any
 
 from .._context import RunContext
 from .._events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted, TurnFinished
+from .._redact import redact
 from .._result import RunResult, ToolCall, Usage
 from .._session import Session
-from .._wire import ModelTurn
+from .._wire import ModelTurn, Request
 from ..exceptions import (
+    AgentkitError,
     ConfigurationError,
     MaxTurnsExceeded,
-    ModelBehaviorError,
     OutputValidationError,
+    RunError,
     RunTimeout,
+    UsageLimitExceeded,
 )
 from .budget import check_failures
 from .journal import Journal, NullJournal, SessionJournal
 from .output import OutputMismatch, parse_output, retry_prompt
+from .reply import reply_problem
 from .resume import StartingHistory, from_messages, from_session
 from .spec import RunSpec
 from .turn import Deadline, model_turn
@@ -54,6 +58,8 @@ class _State:
     failed_turns: int = 0
     turn: int = 0
     output_retried: bool = False
+    tools_called: bool = False
+    """A turn made tool calls: later requests use ``spec.request_after_tools``."""
     calls_seen: int = field(init=False)
     """Tool calls in the thread so far: the next call's ordinal (for idempotency keys)."""
 
@@ -71,7 +77,12 @@ class _State:
         self.history.extend(items)
         await self.journal.append(items)
 
-    def result(self, output: Any) -> RunResult[Any]:
+    @property
+    def scope(self) -> str:
+        """What idempotency keys are scoped by: the thread, or this run without a session."""
+        return self.start.thread_id or self.run_id
+
+    def result(self, output: Any, finish_reason: str | None) -> RunResult[Any]:
         return RunResult(
             output=output,
             messages=self.history,
@@ -79,7 +90,12 @@ class _State:
             usage=self.usage,
             run_id=self.run_id,
             interrupted_tool_calls=self.start.interrupted,
+            finish_reason=finish_reason,
         )
+
+    async def close_calls(self, calls: Sequence[ToolCall], text: str) -> None:
+        """Give each of ``calls`` the result ``text`` (they were not run), keeping I1."""
+        await self.extend([self.spec.api.tool_result_item(c, text) for c in calls])
 
 
 async def run_loop(
@@ -101,12 +117,28 @@ async def run_loop(
                 yield event
     except asyncio.TimeoutError as exc:
         if not deadline.passed():
-            raise
+            raise _unexpected(exc, state) from exc
         raise RunTimeout(
             f"The run passed its deadline of {spec.run_timeout:g} s.", **state.transcript()
         ) from exc
-    except ModelBehaviorError as exc:
-        raise ModelBehaviorError(str(exc), **state.transcript()) from exc
+    except Exception as exc:
+        if _keeps_its_class(exc):
+            # Agentkit's own errors and the SDK's keep their class (users catch
+            # ``openai.RateLimitError``); either way the transcript so far rides along.
+            exc.messages, exc.usage = list(state.history), state.usage  # type: ignore[attr-defined]
+            raise
+        raise _unexpected(exc, state) from exc
+
+
+def _keeps_its_class(exc: Exception) -> bool:
+    from openai import OpenAIError
+
+    return isinstance(exc, (AgentkitError, OpenAIError))
+
+
+def _unexpected(exc: BaseException, state: _State) -> RunError:
+    """Anything else that ends a run (a session store's driver error, a bug) becomes a ``RunError``."""
+    return RunError(f"The run failed: {type(exc).__name__}: {redact(str(exc))}", **state.transcript())
 
 
 async def _turns(
@@ -133,7 +165,7 @@ async def _turns(
             continue
         if stream:
             yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
-        yield FinalResult(state.result(output))
+        yield FinalResult(state.result(output, reply.finish_reason or "stop"))
         return
 
 
@@ -153,7 +185,7 @@ async def _start(
         start = await from_session(spec, session, deps, run_id)
         journal = SessionJournal(session, spec.api)
     else:
-        start = from_messages(spec, messages)
+        start = await from_messages(spec, messages, deps, run_id)
         journal = NullJournal()
     state = _State(spec, journal, start, run_id)
     if isinstance(user_input, str):
@@ -172,15 +204,45 @@ async def _request(
             f"The run did not reach a final answer within max_turns={spec.max_turns}.", **state.transcript()
         )
     state.turn += 1
-    turn = model_turn(spec.api, client, spec.request, state.history, deadline, stream=stream)
+    request = spec.request_after_tools if state.tools_called else spec.request
+    estimate = await _rate_limit(spec, request, state.history)
+    turn = model_turn(spec.api, client, request, state.history, deadline, stream=stream)
     async with aclosing(turn) as parts:
         async for part in parts:
             if isinstance(part, str):
                 yield TextDelta(part, state.turn)
                 continue
             state.usage.add(part.usage)
+            if spec.rate_limiter is not None:
+                spec.rate_limiter.settle(request.model, estimate, part.usage.total_tokens)
             await state.extend(part.items)
+            await _check_reply(spec, state, part)
             yield part
+
+
+async def _rate_limit(spec: RunSpec, request: Request, history: list[dict[str, Any]]) -> int:
+    """Wait for the shared rate limiter; return the token estimate it reserved."""
+    if spec.rate_limiter is None:
+        return 0
+    # About 4 characters a token; corrected with the billed usage after the reply.
+    estimate = sum(len(str(item.get("content") or item.get("output") or "")) for item in history) // 4 + 1
+    await spec.rate_limiter.acquire(request.model, estimate)
+    return estimate
+
+
+async def _check_reply(spec: RunSpec, state: _State, reply: ModelTurn) -> None:
+    """Refuse a reply that is no real answer, then apply the token and cost budgets."""
+    problem = reply_problem(reply, spec.allow_truncated_output)
+    if problem is not None:
+        error, message, not_run = problem
+        await state.close_calls(reply.tool_calls, not_run)
+        raise error(message, **state.transcript())
+    if spec.usage_limits is not None and (over := spec.usage_limits.exceeded(state.usage)) is not None:
+        await state.close_calls(reply.tool_calls, NOT_RUN_LIMIT)
+        raise UsageLimitExceeded(over[1], limit=over[0], **state.transcript())
+
+
+NOT_RUN_LIMIT = "Error: not run: the run reached its usage limit."
 
 
 async def _run_tools(
@@ -193,6 +255,8 @@ async def _run_tools(
 ) -> AsyncGenerator[StreamEvent, None]:
     """Run one turn's tool calls, append their results in call order, apply the budgets."""
     calls = reply.tool_calls
+    state.tools_called = True
+    await _check_tool_call_budget(spec, state, calls)
     if stream:
         for call in calls:
             yield ToolCallStarted(call.tool_call_id, call.name, _as_object(call), call.arguments)
@@ -202,9 +266,11 @@ async def _run_tools(
         state.failures,
         state.journal.record,
         ordinals=range(state.calls_seen, state.calls_seen + len(calls)),
+        scope=state.scope,
         timeout=deadline.remaining(),
     )
     state.calls_seen += len(calls)
+    state.usage.tool_calls += len(calls)
     state.history.extend(spec.api.tool_result_item(o.call, o.content) for o in outcomes)
     if stream:
         for o in outcomes:
@@ -214,6 +280,20 @@ async def _run_tools(
     state.failed_turns = check_failures(spec, state.failures, state.failed_turns, outcomes, state.transcript)
     if stream:
         yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
+
+
+async def _check_tool_call_budget(spec: RunSpec, state: _State, calls: list[ToolCall]) -> None:
+    """A turn whose calls would pass the tool-call limit runs none of them."""
+    limit = spec.usage_limits.tool_calls if spec.usage_limits is not None else None
+    if limit is None or state.usage.tool_calls + len(calls) <= limit:
+        return
+    await state.close_calls(calls, NOT_RUN_LIMIT)
+    raise UsageLimitExceeded(
+        f"This turn's {len(calls)} tool calls would pass the run's limit of {limit} "
+        f"({state.usage.tool_calls} already run); none of them was run.",
+        limit="tool_calls",
+        **state.transcript(),
+    )
 
 
 _RETRY: Any = object()

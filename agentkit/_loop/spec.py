@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .._limits import RateLimiter, UsageLimits
 from .._wire import ModelAPI, Request
 from .dispatch import Dispatcher
 
@@ -17,6 +18,9 @@ class RunSpec:
     """The wire format (Chat Completions or Responses)."""
     request: Request
     """Model, instructions, tool schemas and settings sent with every request."""
+    request_after_tools: Request
+    """The request sent once a turn made tool calls: ``tool_choice`` relaxed to ``"auto"`` when
+    the agent forces a tool and ``reset_tool_choice`` is on (else the same as ``request``)."""
     dispatcher: Dispatcher
     """Runs the tool calls of a turn."""
     output_type: type[Any] | None
@@ -31,3 +35,9 @@ class RunSpec:
     """Turns with at least one failed call allowed per run."""
     raise_tool_errors: bool
     """Re-raise a tool's exception as ``ToolExecutionError``."""
+    allow_truncated_output: bool = False
+    """Return text cut off by the token limit instead of raising ``OutputTruncatedError``."""
+    usage_limits: UsageLimits | None = None
+    """Run budgets."""
+    rate_limiter: RateLimiter | None = None
+    """Requests/tokens per minute shared with other runs."""

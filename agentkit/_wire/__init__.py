@@ -34,7 +34,10 @@ class ModelTurn:
     usage: Usage = field(default_factory=Usage)
     """This request's usage."""
     refusal: str | None = None
-    """A refusal message, when the model refused a structured output."""
+    """A refusal message, when the model refused."""
+    finish_reason: str | None = None
+    """Why the reply ended, in Chat Completions terms: ``"stop"``, ``"tool_calls"``, ``"length"``
+    or ``"content_filter"`` (a Responses status is mapped to these)."""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from .._result import ToolCall, Usage
 from ..exceptions import ModelBehaviorError
 from . import ModelTurn, Request, usage_from
 from ._transport import post_json, post_stream
+from .normalize import ToolCallAssembler, chat_calls, guarded, interrupted
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -26,10 +27,7 @@ class ChatAPI:
     def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
         if item.get("role") != "assistant":
             return []
-        return [
-            ToolCall(tc["id"], tc["function"]["name"], tc["function"].get("arguments", ""))
-            for tc in item.get("tool_calls") or ()
-        ]
+        return chat_calls(item)
 
     def result_call_id(self, item: dict[str, Any]) -> str | None:
         return item.get("tool_call_id") if item.get("role") == "tool" else None
@@ -57,16 +55,12 @@ class ChatAPI:
         if not choices:
             raise ModelBehaviorError("The model returned no choices.", messages=[], usage=Usage())
         message: dict[str, Any] = choices[0].get("message") or {}
-        calls = [
-            ToolCall(tc["id"], tc["function"]["name"], tc["function"].get("arguments") or "")
-            for tc in message.get("tool_calls") or ()
-            if tc.get("type", "function") == "function"
-        ]
         return _turn(
             message.get("content"),
-            calls,
+            chat_calls(message),
             message.get("refusal"),
             usage_from(data.get("usage"), "prompt", "completion"),
+            choices[0].get("finish_reason"),
         )
 
     async def stream(
@@ -77,12 +71,12 @@ class ChatAPI:
         params["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
         text: list[str] = []
         refusal: list[str] = []
-        # Fragments of each call, keyed by the call's ``index`` in the message.
-        calls: dict[int, dict[str, Any]] = {}
+        calls = ToolCallAssembler()
         usage = Usage(requests=1)
+        finish_reason: str | None = None
         # Chunks stay plain dicts: building SDK objects for every chunk would cost more than the rest.
         async with await post_stream(client, "/chat/completions", params) as chunks:
-            async for chunk in chunks:
+            async for chunk in guarded(chunks):
                 if chunk.get("usage"):
                     usage = usage_from(chunk["usage"], "prompt", "completion")
                 for choice in chunk.get("choices") or ():
@@ -94,21 +88,18 @@ class ChatAPI:
                     if delta.get("refusal"):
                         refusal.append(delta["refusal"])
                     for tc in delta.get("tool_calls") or ():
-                        entry = calls.setdefault(tc.get("index", 0), {"id": "", "name": "", "arguments": []})
-                        if tc.get("id"):
-                            entry["id"] = tc["id"]
-                        fn = tc.get("function") or {}
-                        name = fn.get("name")
-                        # OpenAI sends the name once; some compatible servers repeat it whole.
-                        if name and name != entry["name"]:
-                            entry["name"] += name
-                        if fn.get("arguments"):
-                            entry["arguments"].append(fn["arguments"])
-        tool_calls = [ToolCall(c["id"], c["name"], "".join(c["arguments"])) for _, c in sorted(calls.items())]
-        yield _turn("".join(text) if text else None, tool_calls, "".join(refusal) or None, usage)
+                        calls.add(tc)
+                    finish_reason = choice.get("finish_reason") or finish_reason
+        if finish_reason is None:
+            raise interrupted("its finish_reason (a proxy or the server closed it early)")
+        yield _turn(
+            "".join(text) if text else None, calls.calls(), "".join(refusal) or None, usage, finish_reason
+        )
 
 
-def _turn(content: str | None, calls: list[ToolCall], refusal: str | None, usage: Usage) -> ModelTurn:
+def _turn(
+    content: str | None, calls: list[ToolCall], refusal: str | None, usage: Usage, finish_reason: str | None
+) -> ModelTurn:
     item: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
         item["tool_calls"] = [
@@ -117,4 +108,11 @@ def _turn(content: str | None, calls: list[ToolCall], refusal: str | None, usage
         ]
     if refusal:
         item["refusal"] = refusal
-    return ModelTurn(text=content, tool_calls=calls, items=[item], usage=usage, refusal=refusal)
+    return ModelTurn(
+        text=content,
+        tool_calls=calls,
+        items=[item],
+        usage=usage,
+        refusal=refusal,
+        finish_reason=finish_reason,
+    )

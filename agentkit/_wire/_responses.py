@@ -9,6 +9,7 @@ from .._result import ToolCall, Usage
 from ..exceptions import ModelBehaviorError
 from . import ModelTurn, Request, usage_from
 from ._transport import post_json, post_stream
+from .normalize import guarded, interrupted, responses_calls
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -31,7 +32,7 @@ class ResponsesAPI:
     def tool_calls_in(self, item: dict[str, Any]) -> list[ToolCall]:
         if item.get("type") != "function_call":
             return []
-        return [ToolCall(item["call_id"], item["name"], item.get("arguments") or "")]
+        return responses_calls([item])[1]
 
     def result_call_id(self, item: dict[str, Any]) -> str | None:
         return item.get("call_id") if item.get("type") == "function_call_output" else None
@@ -62,7 +63,7 @@ class ResponsesAPI:
         done: dict[int, dict[str, Any]] = {}
         final: dict[str, Any] | None = None
         async with await post_stream(client, "/responses", params) as events:
-            async for event in events:
+            async for event in guarded(events):
                 kind = event.get("type")
                 if kind == "response.output_text.delta":
                     yield event["delta"]
@@ -71,9 +72,7 @@ class ResponsesAPI:
                 elif kind in ("response.completed", "response.incomplete", "response.failed"):
                     final = event["response"]
         if final is None:
-            raise ModelBehaviorError(
-                "The response stream ended without a final event.", messages=[], usage=Usage()
-            )
+            raise interrupted("its final response event")
         if not final.get("output"):
             final["output"] = [item for _, item in sorted(done.items())]
         yield _turn(final)
@@ -85,15 +84,11 @@ def _turn(data: dict[str, Any]) -> ModelTurn:
         raise ModelBehaviorError(
             f"The response failed: {error.get('code')}: {error.get('message')}", messages=[], usage=Usage()
         )
-    items: list[dict[str, Any]] = data.get("output") or []
-    calls: list[ToolCall] = []
+    items, calls = responses_calls(data.get("output") or [])
     texts: list[str] = []
     refusals: list[str] = []
     for item in items:
-        kind = item.get("type")
-        if kind == "function_call":
-            calls.append(ToolCall(item["call_id"], item["name"], item.get("arguments") or ""))
-        elif kind == "message":
+        if item.get("type") == "message":
             for part in item.get("content") or ():
                 if part.get("type") == "output_text":
                     texts.append(part.get("text") or "")
@@ -105,4 +100,13 @@ def _turn(data: dict[str, Any]) -> ModelTurn:
         items=items,
         usage=usage_from(data.get("usage"), "input", "output"),
         refusal="".join(refusals) or None,
+        finish_reason=_finish_reason(data, calls),
     )
+
+
+def _finish_reason(data: dict[str, Any], calls: list[ToolCall]) -> str:
+    """Map a response's ``status`` to a Chat Completions ``finish_reason``."""
+    if data.get("status") == "incomplete":
+        reason = (data.get("incomplete_details") or {}).get("reason")
+        return "content_filter" if reason == "content_filter" else "length"
+    return "tool_calls" if calls else "stop"
