@@ -35,7 +35,16 @@ from typing import Final, TypeVar, overload
 
 from .exceptions import UnknownModelError
 
-__all__ = ["ModelInfo", "UnknownModelError", "cost_usd", "list_models", "model_info", "register_model"]
+__all__ = [
+    "TABLE_DATE",
+    "ModelInfo",
+    "UnknownModelError",
+    "cost_usd",
+    "list_models",
+    "model_info",
+    "register_model",
+    "reset_models",
+]
 
 T = TypeVar("T")
 

@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .exceptions import ConfigurationError, UserError
@@ -44,8 +45,17 @@ _O200K_PATTERN: Final = "|".join(
         r"""\s+""",
     ]
 )
-_CL100K_PATTERN: Final = (
-    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s"""
+_CL100K_PATTERN: Final = "|".join(
+    [
+        r"""'(?i:[sdmt]|ll|ve|re)""",
+        r"""[^\r\n\p{L}\p{N}]?+\p{L}++""",
+        r"""\p{N}{1,3}+""",
+        r""" ?[^\s\p{L}\p{N}]++[\r\n]*+""",
+        r"""\s++$""",
+        r"""\s*[\r\n]""",
+        r"""\s+(?!\S)""",
+        r"""\s""",
+    ]
 )
 _ENCODINGS: Final[dict[str, tuple[str, str, dict[str, int]]]] = {
     "o200k_base": (
@@ -89,7 +99,7 @@ def _data_file(name: str) -> bytes:
         ) from exc
     # The file is located through the installed distribution, without importing bpe_openai
     # (whose import parses both encodings in Python).
-    path = dist.locate_file(f"bpe_openai/data/{name}.tiktoken.gz")
+    path = Path(str(dist.locate_file(f"bpe_openai/data/{name}.tiktoken.gz")))
     return gzip.decompress(path.read_bytes())
 
 
@@ -100,7 +110,9 @@ def _encoding(name: str) -> tiktoken.Encoding:
     import tiktoken
 
     if name not in _ENCODINGS:
-        raise ConfigurationError(f"No offline tokenizer for encoding {name!r}; known: {', '.join(_ENCODINGS)}")
+        raise ConfigurationError(
+            f"No offline tokenizer for encoding {name!r}; known: {', '.join(_ENCODINGS)}"
+        )
     expected_hash, pattern, special_tokens = _ENCODINGS[name]
     raw = _data_file(name)
     actual_hash = hashlib.sha256(raw).hexdigest()
@@ -109,7 +121,9 @@ def _encoding(name: str) -> tiktoken.Encoding:
             f"The {name} tokenizer file from bpe-openai has SHA-256 {actual_hash}, not tiktoken's "
             f"published {expected_hash}; reinstall bpe-openai"
         )
-    ranks = {base64.b64decode(token): int(rank) for token, rank in (line.split() for line in raw.splitlines())}
+    ranks = {
+        base64.b64decode(token): int(rank) for token, rank in (line.split() for line in raw.splitlines())
+    }
     return tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks, special_tokens=special_tokens)
 
 
@@ -217,12 +231,11 @@ def _render_tools(tools: Sequence[Mapping[str, Any]]) -> str:
     lines = ["namespace functions {", ""]
     for tool in tools:
         function = tool.get("function", tool)
-        if function.get("description"):
-            lines.append(f"// {function['description']}")
+        lines.extend(_comment(function.get("description")))
         parameters = function.get("parameters") or {}
         if parameters.get("properties"):
             lines.append(f"type {function['name']} = (_: {{")
-            lines.append(_render_properties(parameters, 0))
+            lines.append(_render_properties(parameters, 0, parameters))
             lines.append("}) => any;")
         else:
             lines.append(f"type {function['name']} = () => any;")
@@ -231,30 +244,49 @@ def _render_tools(tools: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _render_properties(schema: Mapping[str, Any], indent: int) -> str:
+def _comment(text: Any) -> list[str]:
+    return [f"// {line}" for line in str(text).splitlines()] if text else []
+
+
+def _render_properties(schema: Mapping[str, Any], indent: int, root: Mapping[str, Any]) -> str:
     required = set(schema.get("required") or ())
     lines = []
     for name, prop in (schema.get("properties") or {}).items():
-        if prop.get("description") and indent < 2:
-            lines.append(f"// {prop['description']}")
+        prop = _deref(prop, root)
+        if indent < 2:
+            lines.extend(_comment(prop.get("description")))
         optional = "" if name in required else "?"
-        lines.append(f"{name}{optional}: {_render_type(prop, indent)},")
+        lines.append(f"{name}{optional}: {_render_type(prop, indent, root)},")
     return "\n".join(" " * indent + line for line in lines)
 
 
-def _render_type(prop: Mapping[str, Any], indent: int) -> str:
+def _deref(prop: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = prop.get("$ref")
+    if not isinstance(ref, str) or not ref.startswith("#/"):
+        return prop
+    target: Any = root
+    for key in ref[2:].split("/"):
+        target = target.get(key, {}) if isinstance(target, Mapping) else {}
+    return {**target, **{k: v for k, v in prop.items() if k != "$ref"}}
+
+
+def _render_type(prop: Mapping[str, Any], indent: int, root: Mapping[str, Any]) -> str:
+    prop = _deref(prop, root)
     if "enum" in prop:
         return " | ".join(json.dumps(value) for value in prop["enum"])
+    for union in ("anyOf", "oneOf"):
+        if union in prop:
+            return " | ".join(_render_type(option, indent, root) for option in prop[union])
     kind = prop.get("type")
     if isinstance(kind, list):
-        return " | ".join(_render_type({**prop, "type": k}, indent) for k in kind)
+        return " | ".join(_render_type({**prop, "type": k}, indent, root) for k in kind)
     if kind in ("integer", "number"):
         return "number"
     if kind in ("string", "boolean", "null"):
         return str(kind)
     if kind == "object" and prop.get("properties"):
-        return "{\n" + _render_properties(prop, indent + 2) + "\n" + " " * indent + "}"
+        return "{\n" + _render_properties(prop, indent + 2, root) + "\n" + " " * indent + "}"
     if kind == "array":
         items = prop.get("items")
-        return f"{_render_type(items, indent)}[]" if items else "any[]"
+        return f"{_render_type(items, indent, root)}[]" if items else "any[]"
     return "any"
