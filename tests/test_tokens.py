@@ -223,5 +223,5 @@ def test_plain_messages_are_counted_exactly() -> None:
 @pytest.mark.parametrize(("name", "body", "billed"), BILLED, ids=[name for name, _, _ in BILLED])
 def test_tool_requests_are_counted_within_a_few_tokens(name: str, body: dict[str, Any], billed: int) -> None:
     if isinstance(body.get("tool_choice"), dict):
-        pytest.skip("a forced tool_choice adds tokens count_tokens does not model (see docs/tokens.md)")
+        pytest.skip("a forced tool_choice adds tokens count_tokens does not model (see docs/models.md)")
     assert abs(_count(body) - billed) <= 5, f"counted {_count(body)}, billed {billed}"
