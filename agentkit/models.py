@@ -9,16 +9,21 @@ Snapshot names (``gpt-4o-2024-08-06``) and fine-tuned names (``ft:gpt-4o-mini:or
 Source of the shipped table, taken 2026-11-29: OpenAI's pricing page
 (https://platform.openai.com/docs/pricing, "Standard" tier, text tokens, USD per 1M tokens) and
 its model pages (https://platform.openai.com/docs/models/<name>: context window, max output
-tokens, features). Those pages cannot be reached from the machine this table was written on; every
-number below was checked against at least two public copies of them dated 2026 (model catalogues
-that quote OpenAI's pages), which agreed, except these, which could NOT be verified that day and
-are the values OpenAI published in 2025:
+tokens, features). Those pages could not be opened from the machine this table was written on, so
+the numbers were checked that day against public copies of them (OpenAI's own developer model
+page for GPT-5, model catalogues and pricing guides dated 2026 that quote OpenAI's pages):
 
-- ``training_price`` for every model, and the inference prices of fine-tuned models
-  (``_FINE_TUNED``); copies disagree with each other there.
-- ``shutdown_date``: no shutdown is announced for any model in the table as far as could be
-  checked, so all are ``None``.
-- ``supports_parallel_tool_calls`` for o3 and o4-mini.
+- Verified (two or more copies agree): input and output prices of every chat model and of the
+  three embedding models; context window and max output tokens of gpt-4o, gpt-4o-mini, gpt-4.1
+  (-mini, -nano), gpt-5 and gpt-5-mini (400,000 in+out, 128,000 out), o3, o4-mini, gpt-3.5-turbo.
+- Seen in one copy only: the cached-input prices of gpt-4o-mini, gpt-4.1-mini, gpt-4.1-nano
+  (quoted there rounded to $0.03), gpt-5 and o4-mini; the fine-tuned gpt-4o-mini prices.
+- NOT verified (OpenAI's 2025 values, from memory of its pages): the cached-input prices of
+  gpt-4o, gpt-4.1, gpt-5-mini, gpt-5-nano and o3; every ``training_price`` and the other
+  fine-tuned inference prices in ``_FINE_TUNED`` (copies disagree); the 8,191-token input limit of
+  the embedding models; gpt-5-nano's limits (one copy says 32,000 max output tokens, the value kept
+  here is OpenAI's 128,000); ``supports_parallel_tool_calls`` of o3 and o4-mini; ``shutdown_date``
+  (none announced for these models as far as could be checked, so all are ``None``).
 
 o4-mini is fine-tuned by reinforcement fine-tuning, billed per training hour, not per token, so its
 ``training_price`` is ``None`` while ``supports_fine_tuning`` is ``True``.
