@@ -1,4 +1,4 @@
-"""The ``agentkit`` command line: ``schema``, ``replay`` and ``sessions``."""
+"""The ``agentkit`` command line: ``schema``, ``replay``, ``sessions`` and ``models``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("agentkit._schema_cli", "print or check the JSON schema of tools"),
     "replay": ("agentkit.testing._replay_cli", "print a recorded cassette as a transcript"),
     "sessions": ("agentkit.sessions._cli", "list and show persisted threads"),
+    "models": ("agentkit._models_cli", "print known models: context window, prices, features"),
 }
 
 

@@ -10,6 +10,7 @@ The tree::
     ├── UserError                      the library was used wrongly; fix the code
     │   ├── ToolDefinitionError        a function cannot become a tool (raised at decoration)
     │   ├── ConfigurationError         missing API key, bad agent option, too many tools
+    │   ├── UnknownModelError          a model name the model table does not know (``agentkit.models``)
     │   └── SyncInAsyncError           run_sync() called inside a running event loop
     ├── ToolArgumentsError             the model's arguments do not fit the tool's schema
     ├── RunError                       a run stopped early; carries the partial transcript
@@ -78,6 +79,7 @@ __all__ = [
     "ToolDefinitionError",
     "ToolExecutionError",
     "ToolRetry",
+    "UnknownModelError",
     "UnplayedInteractionsError",
     "UsageLimitExceeded",
     "UserError",
@@ -98,6 +100,21 @@ class ToolDefinitionError(UserError):
 
 class ConfigurationError(UserError):
     """An agent or client option is missing or invalid."""
+
+
+class UnknownModelError(UserError):
+    """The model table has no entry for this name; register one with ``agentkit.models.register_model``."""
+
+    def __init__(self, model: str, *, known: list[str]) -> None:
+        self.model = model
+        """The name that was looked up."""
+        self.known = known
+        """The names the table does know, sorted."""
+        super().__init__(
+            f"Unknown model {model!r}: not in agentkit's model table. Register it with "
+            "agentkit.models.register_model(ModelInfo(...)), or pass default= to model_info(). "
+            f"Known: {', '.join(known)}"
+        )
 
 
 class SyncInAsyncError(UserError):
