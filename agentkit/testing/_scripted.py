@@ -17,6 +17,7 @@ import httpx2
 
 from .._client import override_client
 from . import _wire
+from ._pairing import pairing_problem
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI, OpenAI
@@ -238,6 +239,11 @@ class ScriptedModel:
         received = ScriptedRequest(body, path, {k.lower(): v for k, v in request.headers.items()})
         self.requests.append(received)
         number = len(self.requests)
+        problem = pairing_problem(body)
+        if problem is not None:
+            # I1 broken: answer as the API does, so the failure shows wherever it happens.
+            error = _wire.error_json(400, problem, "invalid_request_error", None, "messages")
+            return httpx2.Response(400, json=error, headers={"x-request-id": f"req_scripted{number}"})
         if self._function is not None:
             item = self._function(received)
         else:
