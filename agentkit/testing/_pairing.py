@@ -49,7 +49,8 @@ def _chat(messages: list[Any]) -> str | None:
     if open_ids:
         return (
             "An assistant message with 'tool_calls' must be followed by tool messages responding to each "
-            f"'tool_call_id'. The following tool_call_ids did not have response messages: {', '.join(open_ids)}"
+            "'tool_call_id'. The following tool_call_ids did not have response messages: "
+            f"{', '.join(open_ids)}"
         )
     return None
 
