@@ -58,7 +58,7 @@ class ToolCall:
         """Return the arguments as JSON, or the raw string when they are not valid JSON."""
         try:
             return json.loads(self.arguments or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return self.arguments
 
 

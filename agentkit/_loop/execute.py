@@ -104,14 +104,16 @@ class Executor:
         return future.result()
 
     def _abandon(self, future: asyncio.Future[Any], label: str, thread: bool) -> None:
-        future.cancel()
-        if future.done():
-            return
         if thread:
+            # A thread cannot be stopped (cancelling the wrapper would only hide it): count it
+            # until it finishes on its own.
             with self._lock:
                 self._abandoned_threads += 1
             logger.warning("%s: abandoned a running tool thread (%d held)", label, self._abandoned_threads)
         else:
+            future.cancel()
+            if future.done():
+                return
             self._abandoned_tasks.add(future)
         future.add_done_callback(lambda f: self._late(f, label, thread))
 

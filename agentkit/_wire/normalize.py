@@ -39,7 +39,7 @@ def unique_ids(calls: list[ToolCall]) -> list[ToolCall]:
 def _is_complete_json(text: str) -> bool:
     try:
         json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     return True
 

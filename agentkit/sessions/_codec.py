@@ -64,3 +64,12 @@ async def acquire_polling(
             waited = f" after waiting {timeout:g} s" if timeout > 0 else ""
             raise SessionBusyError(f"Session {session_id!r} is held by another run{waited}.")
         await asyncio.sleep(_POLL_SECONDS)
+
+
+def missing_version(where: str) -> SessionSchemaError:
+    """The error for a store that holds agentkit data but no schema-version record."""
+    return SessionSchemaError(
+        f"{where} holds agentkit data but no schema-version record; it was not written by this "
+        "agentkit (or the record was deleted). Refusing to adopt it: point the session at an empty "
+        "store, or restore the record."
+    )

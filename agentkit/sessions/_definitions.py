@@ -7,7 +7,9 @@ the application registered; no code is ever imported by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
 """OpenAI accepts at most 128 tools per request."""
 
 ToolT = TypeVar("ToolT", bound=Tool[..., Any])
+
+logger = logging.getLogger("agentkit")
 
 
 class ToolRegistry:
@@ -92,6 +96,7 @@ class AgentDefinition:
         if not self.name:
             raise ConfigurationError("An agent definition needs a non-empty name.")
         object.__setattr__(self, "tools", tuple(self.tools))
+        object.__setattr__(self, "model_settings", _without_credentials(self.model_settings, self.name))
         if len(self.tools) > MAX_TOOLS:
             raise ConfigurationError(
                 f"Agent definition {self.name!r} names {len(self.tools)} tools; "
@@ -194,3 +199,42 @@ class DefinitionStore(Protocol):
     async def delete_definition(self, name: str) -> None:
         """Delete the definition saved as ``name``, if there is one."""
         ...
+
+
+_SECRET_NAME = re.compile(
+    r"(?i)^(authorization|proxy-authorization|cookie|set-cookie|api[-_]?key|x-api-key|key|sig|signature)$"
+    r"|token|secret|password|passwd|credential"
+)
+
+
+def _without_credentials(settings: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """Drop credentials from ``model_settings`` (headers, query and body keys named like secrets).
+
+    Nothing agentkit persists may hold a credential: keys and tokens belong to the client
+    (``AsyncOpenAI(api_key=..., default_headers=...)``), which is never stored.
+    """
+    cleaned, dropped = _clean(dict(settings), [])
+    if dropped:
+        logger.warning(
+            "agent definition %r: dropped credential settings %s; credentials are never stored, "
+            "configure them on the client",
+            name,
+            ", ".join(dropped),
+        )
+    return cleaned  # type: ignore[no-any-return]
+
+
+def _clean(value: Any, dropped: list[str], path: str = "") -> tuple[Any, list[str]]:
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            # A secret is a string under a secret's name (``max_tokens: 100`` is not one).
+            if isinstance(key, str) and isinstance(item, str) and _SECRET_NAME.search(key):
+                dropped.append(where)
+                continue
+            out[key] = _clean(item, dropped, where)[0]
+        return out, dropped
+    if isinstance(value, list):
+        return [_clean(item, dropped, f"{path}.{i}")[0] for i, item in enumerate(value)], dropped
+    return value, dropped

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ..exceptions import ConfigurationError, SessionError
-from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items
+from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items, missing_version
 from ._definitions import AgentDefinition
 
 _DDL = """
@@ -148,6 +148,13 @@ class PostgresSession:
             if row is not None:
                 check_version(row[0], where=f"Postgres schema {self.schema!r}")
                 return
+            cur = await conn.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+                "AND table_name IN ('threads', 'items', 'definitions')",
+                (self.schema,),
+            )
+            if await cur.fetchone() is not None:
+                raise missing_version(f"Postgres schema {self.schema!r}")
             for statement in self._sql["ddl"].split(";"):
                 await conn.execute(statement)
             await conn.execute(

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 
 from ..exceptions import ConfigurationError, SessionError
-from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items
+from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items, missing_version
 from ._definitions import AgentDefinition
 
 logger = logging.getLogger("agentkit")
@@ -102,6 +102,10 @@ class RedisSession:
                 client = self._redis.asyncio.Redis.from_url(self.url)
                 try:
                     schema_key = f"{self.prefix}:schema"
+                    if not await client.exists(schema_key) and await client.exists(
+                        self._threads_key, self._definitions_key
+                    ):
+                        raise missing_version(f"Redis prefix {self.prefix!r}")
                     await client.set(schema_key, str(SCHEMA_VERSION), nx=True)
                     found = await client.get(schema_key)
                     check_version(

@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 from ..exceptions import SessionCorruptError, SessionError
-from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items
+from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items, missing_version
 from ._definitions import AgentDefinition
 from ._filelock import range_locks
 
@@ -97,6 +97,11 @@ def _ensure_schema(conn: sqlite3.Connection, path: str) -> None:
         row = conn.execute("SELECT value FROM agentkit_meta WHERE key = 'schema_version'").fetchone()
         if row is not None:  # another process created it meanwhile
             check_version(row[0], where=path)
+        elif conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' "
+            "AND name IN ('agentkit_items', 'agentkit_definitions')"
+        ).fetchone():
+            raise missing_version(path)
         else:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
