@@ -321,9 +321,7 @@ def concurrency_child(base_url: str, impl: str, runs: int) -> None:
         )
 
         if impl != "raw":
-            from agentkit._client import resolve_client
-
-            await resolve_client(None).close()
+            await agent.aclose()
         else:
             await client.close()
 
