@@ -4,6 +4,7 @@ same calls with the same arguments, and every call id it sends is unique and ans
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from typing import Any
 
@@ -34,7 +35,7 @@ texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3
 def _fragments(data: st.DataObject, text: str) -> list[str]:
     cuts = sorted(data.draw(st.sets(st.integers(1, max(len(text) - 1, 1)), max_size=6)))
     bounds = [0, *[c for c in cuts if c < len(text)], len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
 
 
 @settings(max_examples=40, deadline=None)
