@@ -58,6 +58,15 @@ def test_tool_options_are_checked_when_given(options: dict[str, Any], named: str
         tool(**options)(charge.function)
 
 
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [({"lock_timeout": -1}, "lock_timeout"), ({"busy_timeout": float("inf")}, "busy_timeout")],
+)
+def test_session_options_are_checked_when_given(tmp_path: Path, options: dict[str, Any], named: str) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        SQLiteSession("t", path=str(tmp_path / "s.sqlite3"), **options)
+
+
 # --- §9 caller history ---
 
 

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any
 
+from .._config import check_number
 from ..exceptions import ConfigurationError, SessionError
 from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items, missing_version
 from ._definitions import AgentDefinition
@@ -88,6 +89,7 @@ class PostgresSession:
     def __init__(
         self, session_id: str, dsn: str, *, schema: str = "agentkit", lock_timeout: float = 0.0
     ) -> None:
+        check_number("PostgresSession(lock_timeout=...)", lock_timeout, minimum=0)
         psycopg = _import_psycopg()
         self.session_id = session_id
         self.dsn = dsn

@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any
 
+from .._config import check_number
 from ..exceptions import ConfigurationError, SessionError
 from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items, missing_version
 from ._definitions import AgentDefinition
@@ -64,6 +65,8 @@ class RedisSession:
         lock_timeout: float = 0.0,
         lock_lease: float = 30.0,
     ) -> None:
+        check_number("RedisSession(lock_timeout=...)", lock_timeout, minimum=0)
+        check_number("RedisSession(lock_lease=...)", lock_lease, minimum=0, exclusive=True)
         self._redis = _import_redis()
         self.session_id = session_id
         self.url = url

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
+from .._config import check_number
 from ..exceptions import SessionCorruptError, SessionError
 from ._codec import SCHEMA_VERSION, acquire_polling, check_version, decode_item, encode_items, missing_version
 from ._definitions import AgentDefinition
@@ -152,6 +153,8 @@ class SQLiteSession:
         lock_timeout: float = 0.0,
         busy_timeout: float = 30.0,
     ) -> None:
+        check_number("SQLiteSession(lock_timeout=...)", lock_timeout, minimum=0)
+        check_number("SQLiteSession(busy_timeout=...)", busy_timeout, minimum=0)
         self.session_id = session_id
         self.path = os.path.realpath(os.fspath(path) if path is not None else DEFAULT_PATH)
         self.lock_timeout = lock_timeout
