@@ -5,20 +5,23 @@ from __future__ import annotations
 from ._agent import Agent
 from ._context import RunContext
 from ._limits import RateLimiter, UsageLimits
-from ._result import RunResult, ToolCall, Usage
-from ._tool import Tool, tool
+from ._result import PendingToolCall, RunResult, ToolCall, ToolDecision, Usage
+from ._tool import Tool, client_tool, tool
 from .exceptions import AgentkitError, ToolRetry
 
 __all__ = [
     "Agent",
     "AgentkitError",
+    "PendingToolCall",
     "RateLimiter",
     "RunContext",
     "RunResult",
     "Tool",
     "ToolCall",
+    "ToolDecision",
     "ToolRetry",
     "Usage",
     "UsageLimits",
+    "client_tool",
     "tool",
 ]

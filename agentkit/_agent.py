@@ -23,7 +23,7 @@ from ._loop.dispatch import Dispatcher
 from ._loop.execute import Executor
 from ._loop.run import run_loop
 from ._loop.spec import RunSpec
-from ._result import RunResult
+from ._result import RunResult, ToolDecision
 from ._schema.strict_schema import NotStrictError, to_strict_schema
 from ._tool import ArgumentLimits, Tool
 from ._wire import MAX_TOOLS, Request
@@ -256,6 +256,9 @@ class Agent(Generic[DepsT, OutputT]):
                 allow_truncated_output=allow_truncated_output,
                 usage_limits=usage_limits,
                 rate_limiter=rate_limiter,
+                gated=frozenset(
+                    t.name for t in tools if t.executed_by == "client" or t.requires_approval is not False
+                ),
             ),
         )
 
@@ -332,17 +335,26 @@ class Agent(Generic[DepsT, OutputT]):
         messages: list[dict[str, Any]] | None = None,
         deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
+        decisions: Sequence[ToolDecision] | None = None,
     ) -> RunResult[OutputT]:
-        """Run the loop until the model gives a final answer.
+        """Run the loop until the model gives a final answer, or until it calls tools that wait
+        for a decision (``result.pending_tool_calls``; ``result.output`` is then ``None``).
 
         Args:
             input: The user's message, or a list of items to add before the first request.
             messages: Earlier history (e.g. a previous ``result.messages``) to continue.
             deps: Dependencies handed to tools that take ``ctx: RunContext[Deps]`` as ``ctx.deps``.
             session: A session to load the history from and journal every new item to.
+            decisions: To resume a paused run (same ``session=``, or its ``messages=``): one
+                decision per pending call, from ``PendingToolCall.approve()``, ``.deny(reason)``
+                or ``.output(value)``. Approved calls run first; ``input``, if any, follows.
+
+        Raises:
+            ToolDecisionError: ``decisions`` do not fit the calls the run waits at (one names no
+                pending call or other arguments, or a pending call has none); nothing was run.
         """
         # Close the generator at once: it holds the session's lock until it is closed.
-        async with aclosing(self._events(input, messages, deps, session, stream=False)) as events:
+        async with aclosing(self._events(input, messages, deps, session, decisions, stream=False)) as events:
             async for event in events:
                 if isinstance(event, FinalResult):
                     return event.result  # type: ignore[no-any-return]
@@ -355,6 +367,7 @@ class Agent(Generic[DepsT, OutputT]):
         messages: list[dict[str, Any]] | None = None,
         deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
+        decisions: Sequence[ToolDecision] | None = None,
     ) -> RunResult[OutputT]:
         """Run the loop from synchronous code; the same as ``run``.
 
@@ -372,7 +385,9 @@ class Agent(Generic[DepsT, OutputT]):
             raise SyncInAsyncError(
                 "run_sync() was called inside a running event loop; use `await agent.run(...)`."
             )
-        return sync_loop.run(self.run(input, messages=messages, deps=deps, session=session))
+        return sync_loop.run(
+            self.run(input, messages=messages, deps=deps, session=session, decisions=decisions)
+        )
 
     async def run_stream(
         self,
@@ -381,9 +396,11 @@ class Agent(Generic[DepsT, OutputT]):
         messages: list[dict[str, Any]] | None = None,
         deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
+        decisions: Sequence[ToolDecision] | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Run the loop with streaming requests, yielding typed events; the last is ``FinalResult``."""
-        async with aclosing(self._events(input, messages, deps, session, stream=True)) as events:
+        """Run the loop with streaming requests, yielding typed events; the last is ``FinalResult``,
+        preceded by ``RunPaused`` when the run stops at calls that wait for a decision."""
+        async with aclosing(self._events(input, messages, deps, session, decisions, stream=True)) as events:
             async for event in events:
                 yield event
 
@@ -393,12 +410,20 @@ class Agent(Generic[DepsT, OutputT]):
         messages: list[dict[str, Any]] | None,
         deps: Any,
         session: Session | None,
+        decisions: Sequence[ToolDecision] | None,
         *,
         stream: bool,
     ) -> AsyncGenerator[StreamEvent, None]:
         client = self.client
         loop_events = run_loop(
-            self._spec, client, input, messages=messages, deps=deps, session=session, stream=stream
+            self._spec,
+            client,
+            input,
+            messages=messages,
+            deps=deps,
+            session=session,
+            stream=stream,
+            decisions=decisions,
         )
         if session is None:
             async with aclosing(loop_events) as events:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._result import Usage
+from ._result import PendingToolCall, Usage
 
 if TYPE_CHECKING:
     from ._result import RunResult
@@ -62,6 +62,14 @@ class TurnFinished:
 
 
 @dataclass(frozen=True)
+class RunPaused:
+    """The run stopped at tool calls that wait for a decision; ``FinalResult`` follows."""
+
+    pending_tool_calls: list[PendingToolCall]
+    """The waiting calls, in the model's order (also ``RunResult.pending_tool_calls``)."""
+
+
+@dataclass(frozen=True)
 class FinalResult:
     """The run is over; the last event of a stream."""
 
@@ -69,5 +77,5 @@ class FinalResult:
     """The same object ``Agent.run`` would return."""
 
 
-StreamEvent = TextDelta | ToolCallStarted | ToolCallResult | TurnFinished | FinalResult
+StreamEvent = TextDelta | ToolCallStarted | ToolCallResult | TurnFinished | RunPaused | FinalResult
 """Every event ``run_stream`` yields."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
+
+from .exceptions import ToolDecisionError
 
 OutputT = TypeVar("OutputT")
 
@@ -62,16 +64,81 @@ class ToolCall:
             return self.arguments
 
 
+@dataclass(frozen=True)
+class ToolDecision:
+    """The caller's answer to one pending tool call; build it with the call's ``approve()``,
+    ``deny(reason)`` or ``output(value)``.
+
+    It is bound to the call's ``tool_call_id`` and its exact ``arguments``: a decision taken on
+    other arguments is rejected when the run resumes (``ToolDecisionError``).
+    """
+
+    tool_call_id: str
+    """The id of the call decided on."""
+    arguments: str
+    """The raw JSON arguments string the decision was taken on."""
+    action: Literal["approve", "deny", "output"]
+    """Run the tool, answer the model with a refusal, or answer it with a client's output."""
+    reason: str = ""
+    """Why the call was denied; the model reads it."""
+    value: Any = None
+    """The client-executed tool's output (serialized like a tool's return value)."""
+
+
+@dataclass(frozen=True)
+class PendingToolCall:
+    """A tool call the run stopped at: it waits for a human's decision or a client's output."""
+
+    tool_call_id: str
+    """The id its result will be keyed by."""
+    name: str
+    """The tool's name."""
+    arguments: str
+    """The raw JSON arguments string, exactly as the model sent it."""
+    kind: Literal["approval", "client"]
+    """``"approval"``: a ``requires_approval`` tool; ``"client"``: a ``client_tool`` the caller runs."""
+
+    def approve(self) -> ToolDecision:
+        """Let the tool run with these arguments when the run resumes.
+
+        Raises:
+            ToolDecisionError: The call is client-executed (give its ``output`` instead).
+        """
+        if self.kind == "client":
+            raise ToolDecisionError(
+                f"{self.name!r} is a client-executed tool: it cannot run here; answer it with .output(value)."
+            )
+        return ToolDecision(self.tool_call_id, self.arguments, "approve")
+
+    def deny(self, reason: str) -> ToolDecision:
+        """Do not run the call; the model reads ``reason`` as the call's result."""
+        return ToolDecision(self.tool_call_id, self.arguments, "deny", reason=reason)
+
+    def output(self, value: Any) -> ToolDecision:
+        """Answer a client-executed call with its output (a string, or anything JSON-serializable).
+
+        Raises:
+            ToolDecisionError: The call waits for approval, not for an output.
+        """
+        if self.kind != "client":
+            raise ToolDecisionError(f"{self.name!r} waits for approval: use .approve() or .deny(reason).")
+        return ToolDecision(self.tool_call_id, self.arguments, "output", value=value)
+
+
 @dataclass
 class RunResult(Generic[OutputT]):
-    """The outcome of ``Agent.run``."""
+    """The outcome of ``Agent.run``: a final answer, or a pause at tool calls that wait for a
+    decision (``pending_tool_calls`` is not empty and ``output`` is ``None``)."""
 
     output: OutputT
-    """The final text, or the validated ``output_type`` instance."""
+    """The final text, or the validated ``output_type`` instance; ``None`` when the run paused
+    (typed ``OutputT`` so that a finished run needs no ``None`` check: test
+    ``pending_tool_calls`` first)."""
     messages: list[dict[str, Any]]
     """The whole conversation in the API's wire format, ready to pass back as ``messages=``."""
     new_messages: list[dict[str, Any]]
-    """The messages this run added (including the user input)."""
+    """The messages this run added (including the user input). A resumed run starts them at the
+    first result it supplied for a paused call (results are kept in the model's call order)."""
     usage: Usage
     """Requests and tokens summed over the run."""
     run_id: str
@@ -81,3 +148,5 @@ class RunResult(Generic[OutputT]):
     finish_reason: str | None = "stop"
     """Why the final reply ended: ``"stop"``, or ``"length"`` for text cut off by the token limit
     (returned only with ``Agent(allow_truncated_output=True)``)."""
+    pending_tool_calls: list[PendingToolCall] = field(default_factory=list)
+    """The calls the run paused at, in the model's order; resume with ``decisions=``."""

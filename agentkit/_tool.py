@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import logging
 import math
@@ -14,6 +15,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 import pydantic
 from pydantic_core import from_json, to_json
 
+from ._context import RunContext
 from ._schema.callable import inspect_callable
 from ._schema.check import check_json_schema
 from ._schema.docstring import DocstringFormat
@@ -26,10 +28,15 @@ from ._schema.function_schema import (
 from ._schema.strict_schema import NotStrictError, to_strict_schema
 from .exceptions import FieldError, MissingDescriptionWarning, ToolArgumentsError, ToolDefinitionError
 
-__all__ = ["ArgumentLimits", "Tool", "tool"]
+__all__ = ["ApprovalPredicate", "ArgumentLimits", "EnabledPredicate", "Tool", "client_tool", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+ApprovalPredicate = Callable[[dict[str, Any], RunContext[Any]], bool]
+"""``(arguments, ctx) -> bool``: whether this call must wait for a human's approval."""
+EnabledPredicate = Callable[[RunContext[Any]], bool]
+"""``(ctx) -> bool``: whether the tool is offered to the model in this run."""
 
 logger = logging.getLogger("agentkit")
 
@@ -77,6 +84,15 @@ class Tool(Generic[P, R]):
     """Turns of a run in which this tool may fail before the agent stops; ``None`` for the agent's default."""
     strict_report: tuple[str, ...] = ()
     """What strict mode changed in the schema, or why strict mode was not possible."""
+    requires_approval: bool | ApprovalPredicate = False
+    """``True``, or a predicate on the decoded arguments and the run context: the run pauses
+    before such a call until the caller approves or denies it."""
+    max_concurrency: int | None = None
+    """Calls of this tool that may run at once across all concurrent runs of the agent."""
+    enabled: EnabledPredicate | None = None
+    """Evaluated once per run: a disabled tool is not offered, and a call to it is unknown."""
+    executed_by: Literal["agent", "client"] = "agent"
+    """``"client"`` for a ``client_tool``: the run pauses and the caller supplies the output."""
     _validator: ArgumentsValidator | None = field(default=None, repr=False)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -111,6 +127,8 @@ class Tool(Generic[P, R]):
             raise ToolArgumentsError(
                 self.name, [FieldError("", f"expected a JSON object, got {_json_type(data)}")]
             )
+        if self.executed_by == "client":
+            return dict(data)  # The client validates its own tool's arguments.
         if self._validator is None:
             # A Tool built by hand rather than by @tool: derive the validator from the function once.
             with warnings.catch_warnings():
@@ -162,6 +180,9 @@ def tool(
     max_retries: int | None = None,
     docstring_format: DocstringFormat = "auto",
     require_descriptions: bool = False,
+    requires_approval: bool | ApprovalPredicate = False,
+    max_concurrency: int | None = None,
+    enabled: EnabledPredicate | None = None,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 
 
@@ -177,6 +198,9 @@ def tool(
     max_retries: int | None = None,
     docstring_format: Literal["auto", "google", "numpy", "rest", "epydoc"] = "auto",
     require_descriptions: bool = False,
+    requires_approval: bool | ApprovalPredicate = False,
+    max_concurrency: int | None = None,
+    enabled: EnabledPredicate | None = None,
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Turn a function into a :class:`Tool`; use bare (``@tool``) or with options (``@tool(...)``).
 
@@ -194,6 +218,15 @@ def tool(
         max_retries: Failed calls allowed per run; ``None`` for the agent's default.
         docstring_format: The docstring style, or ``"auto"`` to detect it.
         require_descriptions: Raise instead of warning when a parameter has no description.
+        requires_approval: ``True``, or ``predicate(arguments: dict, ctx: RunContext) -> bool``:
+            the run pauses before such a call (``RunResult.pending_tool_calls``) and the function
+            runs only after ``decisions=[call.approve()]``. Arguments that do not validate are
+            answered as usual without asking; a predicate that raises counts as ``True``.
+        max_concurrency: At most this many calls of the tool run at once, across all concurrent
+            runs of the agent on one event loop (other calls wait; results keep the model's order).
+        enabled: ``predicate(ctx) -> bool``, evaluated once at the start of each run: when it is
+            false the tool is not offered to the model and a call to it is answered like an
+            unknown tool. An exception from it propagates out of ``run``.
 
     Raises:
         ToolDefinitionError: The function cannot be a tool, or ``strict=True`` cannot be honoured.
@@ -207,6 +240,9 @@ def tool(
         "max_retries": max_retries,
         "docstring_format": docstring_format,
         "require_descriptions": require_descriptions,
+        "requires_approval": requires_approval,
+        "max_concurrency": max_concurrency,
+        "enabled": enabled,
     }
     if func is not None:
         return _build(func, localns=sys._getframe(1).f_locals, **options)  # type: ignore[arg-type]
@@ -228,6 +264,9 @@ def _build(
     max_retries: int | None = None,
     docstring_format: DocstringFormat = "auto",
     require_descriptions: bool = False,
+    requires_approval: bool | ApprovalPredicate = False,
+    max_concurrency: int | None = None,
+    enabled: EnabledPredicate | None = None,
     localns: Mapping[str, Any] | None = None,
 ) -> Tool[P, R]:
     if isinstance(func, Tool):
@@ -236,9 +275,11 @@ def _build(
         raise ToolDefinitionError(f"timeout must be a positive number of seconds, got {timeout!r}")
     if max_retries is not None and max_retries < 0:
         raise ToolDefinitionError(f"max_retries must be >= 0, got {max_retries!r}")
+    if max_concurrency is not None and max_concurrency < 1:
+        raise ToolDefinitionError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
     _refuse_generators(func)
     try:
-        return _build_tool(
+        built = _build_tool(
             func,
             name=name,
             description=description,
@@ -259,6 +300,9 @@ def _build(
         raise ToolDefinitionError(
             f"cannot build a tool from {getattr(func, '__qualname__', func)!r}: {type(exc).__name__}: {exc}"
         ) from exc
+    return dataclasses.replace(
+        built, requires_approval=requires_approval, max_concurrency=max_concurrency, enabled=enabled
+    )
 
 
 def _refuse_generators(func: Callable[..., Any]) -> None:
@@ -322,6 +366,43 @@ def _build_tool(
         max_retries=max_retries,
         strict_report=tuple(report),
         _validator=_validator(fs, use_strict),
+    )
+
+
+def client_tool(name: str, *, description: str, parameters: dict[str, Any]) -> Tool[..., Any]:
+    """Declare a tool the caller runs (e.g. in a browser): the model sees it like any other tool.
+
+    A call to it pauses the run (``PendingToolCall.kind == "client"``); resume with
+    ``decisions=[call.output(value)]`` (or ``call.deny(reason)``). The schema is sent as given,
+    not in strict mode, and the arguments are not validated here: the client gets the raw string.
+
+    Args:
+        name: The tool name the model calls.
+        description: What the tool does, for the model.
+        parameters: The JSON schema of the arguments (an ``"object"`` schema).
+
+    Raises:
+        ToolDefinitionError: ``parameters`` is not a valid JSON schema of an object.
+    """
+    if not isinstance(parameters, Mapping) or parameters.get("type") != "object":
+        raise ToolDefinitionError(
+            f"client tool {name!r}: parameters must be a JSON schema with type 'object'"
+        )
+    schema = from_json(to_json(parameters))
+    check_json_schema(schema, f"client tool {name!r}")
+
+    def not_here(*args: Any, **kwargs: Any) -> Any:
+        raise ToolDefinitionError(f"{name!r} is a client-executed tool: it has no function to call here.")
+
+    return Tool(
+        name=name,
+        description=description,
+        parameters=schema,
+        strict=False,
+        function=not_here,
+        is_async=False,
+        takes_context=False,
+        executed_by="client",
     )
 
 

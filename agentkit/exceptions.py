@@ -11,7 +11,8 @@ The tree::
     │   ├── ToolDefinitionError        a function cannot become a tool (raised at decoration)
     │   ├── ConfigurationError         missing API key, bad agent option, too many tools
     │   ├── UnknownModelError          a model name the model table does not know (``agentkit.models``)
-    │   └── SyncInAsyncError           run_sync() called inside a running event loop
+    │   ├── SyncInAsyncError           run_sync() called inside a running event loop
+    │   └── ToolDecisionError          decisions that do not match a paused run's pending calls
     ├── ToolArgumentsError             the model's arguments do not fit the tool's schema
     ├── RunError                       a run stopped early; carries the partial transcript
     │   ├── MaxTurnsExceeded
@@ -76,6 +77,7 @@ __all__ = [
     "SyncInAsyncError",
     "ToolArgumentsError",
     "ToolBudgetExceeded",
+    "ToolDecisionError",
     "ToolDefinitionError",
     "ToolExecutionError",
     "ToolRetry",
@@ -119,6 +121,15 @@ class UnknownModelError(UserError):
 
 class SyncInAsyncError(UserError):
     """A ``*_sync`` method was called from inside a running event loop."""
+
+
+class ToolDecisionError(UserError):
+    """The ``decisions=`` given do not fit the paused run: a decision names no pending call,
+    was taken on other arguments, does not fit the call's kind, or a pending call has none.
+
+    Raised before anything is run or sent; the thread is unchanged and the same pending calls
+    can be decided again.
+    """
 
 
 @dataclass(frozen=True)

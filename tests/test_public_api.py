@@ -14,14 +14,17 @@ def test_top_level_all() -> None:
     assert agentkit.__all__ == [
         "Agent",
         "AgentkitError",
+        "PendingToolCall",
         "RateLimiter",
         "RunContext",
         "RunResult",
         "Tool",
         "ToolCall",
+        "ToolDecision",
         "ToolRetry",
         "Usage",
         "UsageLimits",
+        "client_tool",
         "tool",
     ]
     for name in agentkit.__all__:
@@ -31,6 +34,7 @@ def test_top_level_all() -> None:
 def test_events_all() -> None:
     assert sorted(agentkit.events.__all__) == [
         "FinalResult",
+        "RunPaused",
         "StreamEvent",
         "TextDelta",
         "ToolCallResult",

@@ -13,6 +13,7 @@ from typing import Any
 from .._session import Session
 from .._wire import ModelAPI
 from .dispatch import CallOutcome
+from .pending import Waiting, decided_marker, pause_marker
 
 
 class NullJournal:
@@ -22,6 +23,12 @@ class NullJournal:
         """Do nothing."""
 
     async def record(self, outcome: CallOutcome) -> None:
+        """Do nothing."""
+
+    async def pause(self, waiting: Sequence[Waiting]) -> None:
+        """Do nothing: without a session the caller holds the paused thread (``result.messages``)."""
+
+    async def decided(self, ordinals: Sequence[int]) -> None:
         """Do nothing."""
 
 
@@ -42,6 +49,14 @@ class SessionJournal:
     async def record(self, outcome: CallOutcome) -> None:
         """Store one tool call's result the moment it is known (completion order)."""
         await self.session.append([self.api.tool_result_item(outcome.call, outcome.content)])
+
+    async def pause(self, waiting: Sequence[Waiting]) -> None:
+        """Mark these calls as waiting by design, so loading the thread does not close them."""
+        await self.session.append([pause_marker(waiting)])
+
+    async def decided(self, ordinals: Sequence[int]) -> None:
+        """Mark these calls as decided: from now on a missing result means a crash."""
+        await self.session.append([decided_marker(ordinals)])
 
 
 Journal = NullJournal | SessionJournal

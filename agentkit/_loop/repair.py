@@ -37,11 +37,6 @@ class Repaired:
     """Positions (in the input) of tool results that answer no open call; they were dropped."""
 
 
-def count_tool_calls(api: ModelAPI, items: list[dict[str, Any]]) -> int:
-    """How many tool calls ``items`` hold."""
-    return sum(len(api.tool_calls_in(item)) for item in items)
-
-
 def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
     """Return the history with results ordered and gaps marked."""
     out: list[Slot] = []

@@ -8,6 +8,11 @@ re-run: its call is closed as "outcome unknown" and reported in ``RunResult.inte
 A session stores the closing results, so a thread is repaired once. A tool result in
 ``messages=`` that answers no call is a ``ConfigurationError`` naming its index (in a session it
 is dropped with a warning, since the thread cannot be edited by the caller).
+
+Calls a paused run waits at are left open (their places in ``items`` hold the ``ToolCall`` until
+the decisions fill them). In a session they are the calls a pause marker names and no decided
+marker closed; in ``messages=`` (which carry no marker) they are the unanswered calls that a
+decision passed to ``run`` names, and other unanswered calls are closed as above.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from .._context import RunContext
 from .._result import ToolCall, Usage
 from .._session import Session
 from ..exceptions import ConfigurationError
-from .repair import Repaired, repair_history
+from .pending import Waiting, strip_markers, waiting_calls
+from .repair import Repaired, Slot, repair_history
 from .spec import RunSpec
 
 logger = logging.getLogger("agentkit")
@@ -43,10 +49,14 @@ class StartingHistory:
     """Calls closed as "outcome unknown" while loading."""
     thread_id: str | None = None
     """The session's id, which scopes idempotency keys; ``None`` without a session."""
+    waiting: list[Waiting] = field(default_factory=list)
+    """Calls the thread paused at (in call order); their results are missing from ``items``."""
+    holes: list[int] = field(default_factory=list)
+    """For each waiting call, the index in ``items`` its result goes to (a placeholder until then)."""
 
 
 async def from_messages(
-    spec: RunSpec, messages: list[dict[str, Any]] | None, deps: Any, run_id: str
+    spec: RunSpec, messages: list[dict[str, Any]] | None, deps: Any, run_id: str, decided: set[str]
 ) -> StartingHistory:
     """Start from the caller's ``messages=`` (copied, never mutated).
 
@@ -60,15 +70,40 @@ async def from_messages(
             f"messages[{index}] is a tool result that answers no tool call of the assistant message "
             "before it; remove it or add the call."
         )
-    items, interrupted = await _close_dangling(spec, repaired, deps, run_id, run_id)
-    return StartingHistory(items, repaired.calls, interrupted)
+    named = {c.tool_call_id: n for n, c in repaired.dangling if c.tool_call_id in decided}
+    waiting = {n for n in named.values()}  # the latest call of each id (servers may reuse ids)
+    items, interrupted = await _close_dangling(spec, repaired, deps, run_id, run_id, waiting)
+    return _with_holes(spec, repaired, items, interrupted, None, waiting)
 
 
 async def from_session(spec: RunSpec, session: Session, deps: Any, run_id: str) -> StartingHistory:
     """Load a thread and close its dangling tool calls, storing the closing results."""
-    repaired = repair_history(spec.api, await session.load())
-    items, interrupted = await _close_dangling(spec, repaired, deps, run_id, session.session_id, session)
-    return StartingHistory(items, repaired.calls, interrupted, session.session_id)
+    stored, waiting = strip_markers(await session.load())
+    repaired = repair_history(spec.api, stored)
+    items, interrupted = await _close_dangling(
+        spec, repaired, deps, run_id, session.session_id, waiting, session
+    )
+    return _with_holes(spec, repaired, items, interrupted, session.session_id, waiting)
+
+
+def _with_holes(
+    spec: RunSpec,
+    repaired: Repaired,
+    items: list[Slot],
+    interrupted: list[ToolCall],
+    thread_id: str | None,
+    waiting: set[int],
+) -> StartingHistory:
+    open_calls = [(n, c) for n, c in repaired.dangling if n in waiting]
+    holes = [i for i, slot in enumerate(items) if isinstance(slot, ToolCall)] if open_calls else []
+    return StartingHistory(
+        items,  # type: ignore[arg-type]
+        repaired.calls,
+        interrupted,
+        thread_id,
+        waiting_calls(spec.dispatcher.tools, open_calls),
+        holes,
+    )
 
 
 async def _close_dangling(
@@ -77,23 +112,26 @@ async def _close_dangling(
     deps: Any,
     run_id: str,
     scope: str,
+    waiting: set[int],
     session: Session | None = None,
-) -> tuple[list[dict[str, Any]], list[ToolCall]]:
-    if not repaired.dangling:
-        return repaired.slots, []  # type: ignore[return-value]
+) -> tuple[list[Slot], list[ToolCall]]:
+    """Close the dangling calls that do not wait for a decision."""
+    dangling = [(n, c) for n, c in repaired.dangling if n not in waiting]
+    if not dangling:
+        return repaired.slots, []
     api = spec.api
     tools = spec.dispatcher.tools
-    rerun = [(n, c) for n, c in repaired.dangling if (t := tools.get(c.name)) is not None and t.idempotent]
+    rerun = [(n, c) for n, c in dangling if (t := tools.get(c.name)) is not None and t.idempotent]
     context: RunContext[Any] = RunContext(deps=deps, run_id=run_id, usage=Usage())
     outcomes = await spec.dispatcher.run(
         [c for _, c in rerun], context, {}, None, ordinals=[n for n, _ in rerun], scope=scope
     )
     contents = {n: o.content for (n, _), o in zip(rerun, outcomes, strict=True)}
-    interrupted = [c for n, c in repaired.dangling if n not in contents]
+    interrupted = [c for n, c in dangling if n not in contents]
     for call in interrupted:
         logger.warning("tool call %s (%r) was interrupted; not re-running it", call.tool_call_id, call.name)
-    closing = [api.tool_result_item(c, contents.get(n, INTERRUPTED_RESULT)) for n, c in repaired.dangling]
+    closing = [api.tool_result_item(c, contents.get(n, INTERRUPTED_RESULT)) for n, c in dangling]
     if session is not None:
         await session.append(closing)
-    by_call = {id(c): item for (_, c), item in zip(repaired.dangling, closing, strict=True)}
-    return [by_call[id(s)] if isinstance(s, ToolCall) else s for s in repaired.slots], interrupted
+    by_call: dict[int, Slot] = {id(c): item for (_, c), item in zip(dangling, closing, strict=True)}
+    return [by_call.get(id(s), s) if isinstance(s, ToolCall) else s for s in repaired.slots], interrupted

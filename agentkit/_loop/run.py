@@ -13,13 +13,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._context import RunContext
-from .._events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted, TurnFinished
+from .._events import FinalResult, RunPaused, StreamEvent, TextDelta, TurnFinished
 from .._redact import redact
-from .._result import RunResult, ToolCall, Usage
+from .._result import ToolDecision, Usage
 from .._session import Session
 from .._wire import ModelTurn, Request
 from ..exceptions import (
@@ -31,71 +30,18 @@ from ..exceptions import (
     RunTimeout,
     UsageLimitExceeded,
 )
-from .budget import check_failures
+from .calls import resume_calls, run_tools
 from .journal import Journal, NullJournal, SessionJournal
 from .output import OutputMismatch, parse_output, retry_prompt
+from .pending import match_decisions
 from .reply import reply_problem
-from .resume import StartingHistory, from_messages, from_session
+from .resume import from_messages, from_session
 from .spec import RunSpec
+from .state import NOT_RUN_LIMIT, RunState
 from .turn import Deadline, model_turn
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
-
-
-@dataclass
-class _State:
-    """Everything one run mutates; never shared between runs."""
-
-    spec: RunSpec
-    journal: Journal
-    start: StartingHistory
-    run_id: str
-    history: list[dict[str, Any]] = field(init=False)
-    new_start: int = field(init=False)
-    usage: Usage = field(default_factory=Usage)
-    failures: dict[str, int] = field(default_factory=dict)
-    failed_turns: int = 0
-    turn: int = 0
-    output_retried: bool = False
-    tools_called: bool = False
-    """A turn made tool calls: later requests use ``spec.request_after_tools``."""
-    calls_seen: int = field(init=False)
-    """Tool calls in the thread so far: the next call's ordinal (for idempotency keys)."""
-
-    def __post_init__(self) -> None:
-        self.history = self.start.items
-        self.new_start = len(self.history)
-        self.calls_seen = self.start.calls
-
-    def transcript(self) -> dict[str, Any]:
-        """The keyword arguments every ``RunError`` carries."""
-        return {"messages": list(self.history), "usage": self.usage}
-
-    async def extend(self, items: Sequence[dict[str, Any]]) -> None:
-        """Append ``items`` to the history and the journal."""
-        self.history.extend(items)
-        await self.journal.append(items)
-
-    @property
-    def scope(self) -> str:
-        """What idempotency keys are scoped by: the thread, or this run without a session."""
-        return self.start.thread_id or self.run_id
-
-    def result(self, output: Any, finish_reason: str | None) -> RunResult[Any]:
-        return RunResult(
-            output=output,
-            messages=self.history,
-            new_messages=self.history[self.new_start :],
-            usage=self.usage,
-            run_id=self.run_id,
-            interrupted_tool_calls=self.start.interrupted,
-            finish_reason=finish_reason,
-        )
-
-    async def close_calls(self, calls: Sequence[ToolCall], text: str) -> None:
-        """Give each of ``calls`` the result ``text`` (they were not run), keeping I1."""
-        await self.extend([self.spec.api.tool_result_item(c, text) for c in calls])
 
 
 async def run_loop(
@@ -107,10 +53,11 @@ async def run_loop(
     deps: Any,
     session: Session | None,
     stream: bool,
+    decisions: Sequence[ToolDecision] | None = None,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Run the loop, yielding events (only the final one unless ``stream``)."""
     deadline = Deadline.start(spec.run_timeout)
-    state = await _start(spec, user_input, messages, deps, session)
+    state = await _start(spec, user_input, messages, deps, session, decisions)
     try:
         async with aclosing(_turns(spec, client, state, deps, deadline, stream)) as events:
             async for event in events:
@@ -136,16 +83,20 @@ def _keeps_its_class(exc: Exception) -> bool:
     return isinstance(exc, (AgentkitError, OpenAIError))
 
 
-def _unexpected(exc: BaseException, state: _State) -> RunError:
+def _unexpected(exc: BaseException, state: RunState) -> RunError:
     """Anything else that ends a run (a session store's driver error, a bug) becomes a ``RunError``."""
     return RunError(f"The run failed: {type(exc).__name__}: {redact(str(exc))}", **state.transcript())
 
 
 async def _turns(
-    spec: RunSpec, client: AsyncOpenAI, state: _State, deps: Any, deadline: Deadline, stream: bool
+    spec: RunSpec, client: AsyncOpenAI, state: RunState, deps: Any, deadline: Deadline, stream: bool
 ) -> AsyncGenerator[StreamEvent, None]:
-    """Request, run tools, repeat, until a final answer (the last event)."""
+    """Request, run tools, repeat, until a final answer or a pause (the last event)."""
     context: RunContext[Any] = RunContext(deps=deps, run_id=state.run_id, usage=state.usage)
+    if state.decisions:
+        async with aclosing(resume_calls(spec, state, context, deadline, stream)) as events:
+            async for event in events:
+                yield event
     while True:
         reply: ModelTurn | None = None
         async with aclosing(_request(spec, client, state, deadline, stream)) as parts:
@@ -155,18 +106,36 @@ async def _turns(
                 else:
                     yield part
         assert reply is not None
-        if reply.tool_calls:
-            async with aclosing(_run_tools(spec, state, context, reply, deadline, stream)) as events:
-                async for event in events:
-                    yield event
-            continue
-        output = await _final_output(spec, state, reply)
-        if output is _RETRY:
-            continue
+        async with aclosing(_after_reply(spec, state, context, reply, deadline, stream)) as events:
+            async for event in events:
+                yield event
+                if isinstance(event, FinalResult):
+                    return
+
+
+async def _after_reply(
+    spec: RunSpec,
+    state: RunState,
+    context: RunContext[Any],
+    reply: ModelTurn,
+    deadline: Deadline,
+    stream: bool,
+) -> AsyncGenerator[StreamEvent, None]:
+    """Run the reply's tool calls (ending with a pause if some wait), or finish with its answer."""
+    if reply.tool_calls:
+        async with aclosing(run_tools(spec, state, context, reply, deadline, stream)) as events:
+            async for event in events:
+                yield event
+        if state.paused:
+            if stream:
+                yield RunPaused([w.call for w in state.paused])
+            yield FinalResult(state.result(None, reply.finish_reason or "tool_calls"))
+        return
+    output = await _final_output(spec, state, reply)
+    if output is not _RETRY:
         if stream:
             yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
         yield FinalResult(state.result(output, reply.finish_reason or "stop"))
-        return
 
 
 async def _start(
@@ -175,8 +144,14 @@ async def _start(
     messages: list[dict[str, Any]] | None,
     deps: Any,
     session: Session | None,
-) -> _State:
-    """Load the history, then append and journal the new input."""
+    decisions: Sequence[ToolDecision] | None,
+) -> RunState:
+    """Load the history, match the decisions to the calls it waits at, then append and journal
+    the new input.
+
+    Raises:
+        ToolDecisionError: ``decisions`` do not fit the calls the thread waits at.
+    """
     run_id = uuid.uuid4().hex
     journal: Journal
     if session is not None:
@@ -185,9 +160,12 @@ async def _start(
         start = await from_session(spec, session, deps, run_id)
         journal = SessionJournal(session, spec.api)
     else:
-        start = await from_messages(spec, messages, deps, run_id)
+        decided = {d.tool_call_id for d in decisions or ()}
+        start = await from_messages(spec, messages, deps, run_id, decided)
         journal = NullJournal()
-    state = _State(spec, journal, start, run_id)
+    state = RunState(spec, journal, start, run_id)
+    if start.waiting or decisions:
+        state.decisions = match_decisions(start.waiting, decisions or ())
     if isinstance(user_input, str):
         await state.extend([spec.api.user_item(user_input)])
     elif user_input:
@@ -196,7 +174,7 @@ async def _start(
 
 
 async def _request(
-    spec: RunSpec, client: AsyncOpenAI, state: _State, deadline: Deadline, stream: bool
+    spec: RunSpec, client: AsyncOpenAI, state: RunState, deadline: Deadline, stream: bool
 ) -> AsyncGenerator[TextDelta | ModelTurn, None]:
     """One model turn: check the turn limit, request, record usage and the reply's items."""
     if state.turn >= spec.max_turns:
@@ -230,7 +208,7 @@ async def _rate_limit(spec: RunSpec, request: Request, history: list[dict[str, A
     return estimate
 
 
-async def _check_reply(spec: RunSpec, state: _State, reply: ModelTurn) -> None:
+async def _check_reply(spec: RunSpec, state: RunState, reply: ModelTurn) -> None:
     """Refuse a reply that is no real answer, then apply the token and cost budgets."""
     problem = reply_problem(reply, spec.allow_truncated_output)
     if problem is not None:
@@ -242,65 +220,11 @@ async def _check_reply(spec: RunSpec, state: _State, reply: ModelTurn) -> None:
         raise UsageLimitExceeded(over[1], limit=over[0], **state.transcript())
 
 
-NOT_RUN_LIMIT = "Error: not run: the run reached its usage limit."
-
-
-async def _run_tools(
-    spec: RunSpec,
-    state: _State,
-    context: RunContext[Any],
-    reply: ModelTurn,
-    deadline: Deadline,
-    stream: bool,
-) -> AsyncGenerator[StreamEvent, None]:
-    """Run one turn's tool calls, append their results in call order, apply the budgets."""
-    calls = reply.tool_calls
-    state.tools_called = True
-    await _check_tool_call_budget(spec, state, calls)
-    if stream:
-        for call in calls:
-            yield ToolCallStarted(call.tool_call_id, call.name, _as_object(call), call.arguments)
-    outcomes = await spec.dispatcher.run(
-        calls,
-        context,
-        state.failures,
-        state.journal.record,
-        ordinals=range(state.calls_seen, state.calls_seen + len(calls)),
-        scope=state.scope,
-        timeout=deadline.remaining(),
-    )
-    state.calls_seen += len(calls)
-    state.usage.tool_calls += len(calls)
-    state.history.extend(spec.api.tool_result_item(o.call, o.content) for o in outcomes)
-    if stream:
-        for o in outcomes:
-            yield ToolCallResult(o.call.tool_call_id, o.call.name, o.content, o.is_error)
-    if any(o.deadline_passed for o in outcomes):
-        raise RunTimeout(f"The run passed its deadline of {spec.run_timeout:g} s.", **state.transcript())
-    state.failed_turns = check_failures(spec, state.failures, state.failed_turns, outcomes, state.transcript)
-    if stream:
-        yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
-
-
-async def _check_tool_call_budget(spec: RunSpec, state: _State, calls: list[ToolCall]) -> None:
-    """A turn whose calls would pass the tool-call limit runs none of them."""
-    limit = spec.usage_limits.tool_calls if spec.usage_limits is not None else None
-    if limit is None or state.usage.tool_calls + len(calls) <= limit:
-        return
-    await state.close_calls(calls, NOT_RUN_LIMIT)
-    raise UsageLimitExceeded(
-        f"This turn's {len(calls)} tool calls would pass the run's limit of {limit} "
-        f"({state.usage.tool_calls} already run); none of them was run.",
-        limit="tool_calls",
-        **state.transcript(),
-    )
-
-
 _RETRY: Any = object()
 """Returned by ``_final_output`` when the model was asked to answer again."""
 
 
-async def _final_output(spec: RunSpec, state: _State, reply: ModelTurn) -> Any:
+async def _final_output(spec: RunSpec, state: RunState, reply: ModelTurn) -> Any:
     """Validate the final answer; on the first mismatch ask once more (``_RETRY``).
 
     Raises:
@@ -317,11 +241,6 @@ async def _final_output(spec: RunSpec, state: _State, reply: ModelTurn) -> Any:
         state.output_retried = True
         await state.extend([spec.api.user_item(retry_prompt(exc))])
         return _RETRY
-
-
-def _as_object(call: ToolCall) -> dict[str, Any] | None:
-    value = call.parsed_arguments()
-    return value if isinstance(value, dict) else None
 
 
 def _copy(usage: Usage) -> Usage:

@@ -41,3 +41,5 @@ class RunSpec:
     """Run budgets."""
     rate_limiter: RateLimiter | None = None
     """Requests/tokens per minute shared with other runs."""
+    gated: frozenset[str] = frozenset()
+    """Names of the tools whose calls may pause the run (approval or client-executed)."""

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pydantic
 from typing_extensions import assert_type
 
-from agentkit import Agent, RunContext, RunResult, ToolCall, Usage, tool
-from agentkit.events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted
+from agentkit import Agent, PendingToolCall, RunContext, RunResult, ToolCall, ToolDecision, Usage, tool
+from agentkit.events import FinalResult, RunPaused, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted
 
 
 class Weather(pydantic.BaseModel):
@@ -46,6 +46,12 @@ async def check_agents() -> None:
     assert_type(result.output, str)
     assert_type(result.usage, Usage)
     assert_type(result.interrupted_tool_calls, list[ToolCall])
+    assert_type(result.pending_tool_calls, list[PendingToolCall])
+    if result.pending_tool_calls:
+        decision = result.pending_tool_calls[0].approve()
+        assert_type(decision, ToolDecision)
+        resumed = await plain.run(messages=result.messages, decisions=[decision])
+        assert_type(resumed.output, str)
 
     typed = Agent(output_type=Weather)
     assert_type(typed, Agent[None, Weather])
@@ -71,5 +77,7 @@ async def check_agents() -> None:
             assert_type(event.text, str)
         elif isinstance(event, (ToolCallStarted, ToolCallResult)):
             assert_type(event.tool_call_id, str)
+        elif isinstance(event, RunPaused):
+            assert_type(event.pending_tool_calls, list[PendingToolCall])
         elif isinstance(event, FinalResult):
             assert_type(event.result.usage, Usage)

@@ -1,0 +1,77 @@
+"""``RunState``: everything one run mutates; never shared between runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._result import RunResult, ToolCall, ToolDecision, Usage
+from .journal import Journal
+from .pending import Waiting
+from .resume import StartingHistory
+from .spec import RunSpec
+
+NOT_RUN_LIMIT = "Error: not run: the run reached its usage limit."
+
+
+@dataclass
+class RunState:
+    """Everything one run mutates; never shared between runs."""
+
+    spec: RunSpec
+    journal: Journal
+    start: StartingHistory
+    run_id: str
+    history: list[dict[str, Any]] = field(init=False)
+    new_start: int = field(init=False)
+    usage: Usage = field(default_factory=Usage)
+    failures: dict[str, int] = field(default_factory=dict)
+    failed_turns: int = 0
+    turn: int = 0
+    output_retried: bool = False
+    tools_called: bool = False
+    """A turn made tool calls: later requests use ``spec.request_after_tools``."""
+    calls_seen: int = field(init=False)
+    """Tool calls in the thread so far: the next call's ordinal (for idempotency keys)."""
+    decisions: list[tuple[Waiting, ToolDecision]] = field(default_factory=list)
+    """The decisions this run resumes with, matched to the calls the thread waits at."""
+    paused: list[Waiting] = field(default_factory=list)
+    """The calls this run stopped at."""
+
+    def __post_init__(self) -> None:
+        self.history = self.start.items
+        # The results this run supplies for a paused turn's calls go back in call order, so
+        # new_messages starts at the first of them.
+        self.new_start = min(self.start.holes, default=len(self.history))
+        self.calls_seen = self.start.calls
+
+    def transcript(self) -> dict[str, Any]:
+        """The keyword arguments every ``RunError`` carries."""
+        return {"messages": list(self.history), "usage": self.usage}
+
+    async def extend(self, items: Sequence[dict[str, Any]]) -> None:
+        """Append ``items`` to the history and the journal."""
+        self.history.extend(items)
+        await self.journal.append(items)
+
+    @property
+    def scope(self) -> str:
+        """What idempotency keys are scoped by: the thread, or this run without a session."""
+        return self.start.thread_id or self.run_id
+
+    def result(self, output: Any, finish_reason: str | None) -> RunResult[Any]:
+        return RunResult(
+            output=output,
+            messages=self.history,
+            new_messages=self.history[self.new_start :],
+            usage=self.usage,
+            run_id=self.run_id,
+            interrupted_tool_calls=self.start.interrupted,
+            finish_reason=finish_reason,
+            pending_tool_calls=[w.call for w in self.paused],
+        )
+
+    async def close_calls(self, calls: Sequence[ToolCall], text: str) -> None:
+        """Give each of ``calls`` the result ``text`` (they were not run), keeping I1."""
+        await self.extend([self.spec.api.tool_result_item(c, text) for c in calls])
