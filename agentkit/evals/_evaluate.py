@@ -1,0 +1,142 @@
+"""``evaluate``: run every case against every variant with bounded concurrency, resumably."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from ..exceptions import AgentkitError, UserError
+from ._case import Case
+from ._report import EvalReport, build_report
+from ._store import CaseResult, ResultStore
+
+logger = logging.getLogger("agentkit.evals")
+
+__all__ = ["evaluate", "tool_calls_in", "variants"]
+
+
+def variants(agent: Any, models: Sequence[str] | None) -> dict[str, Any]:
+    """The agents to compare, by label.
+
+    ``agent`` is one agent (compared over ``models`` with ``agent.clone(model=...)``) or a
+    mapping ``{label: agent}`` of any configurations (prompt A vs prompt B).
+
+    Raises:
+        UserError: Nothing to compare, or ``models`` with an agent that cannot be cloned.
+    """
+    if isinstance(agent, Mapping):
+        if models:
+            raise UserError("Pass models= with one agent, or a {label: agent} mapping, not both.")
+        if not agent:
+            raise UserError("The mapping of agents is empty.")
+        return dict(agent)
+    if not models:
+        return {agent.model: agent}
+    clone = getattr(agent, "clone", None)
+    if clone is None:
+        raise UserError("models= needs Agent.clone(); pass {label: agent} to compare configurations.")
+    return {model: clone(model=model) for model in models}
+
+
+def tool_calls_in(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
+    """The calls in a transcript (either wire format), in order: ``{"name", "arguments"}``."""
+    calls = []
+    for item in messages:
+        if item.get("type") == "function_call":
+            calls.append({"name": item.get("name", ""), "arguments": item.get("arguments") or "{}"})
+        for tc in item.get("tool_calls") or ():
+            fn = tc.get("function") or {}
+            calls.append({"name": fn.get("name", ""), "arguments": fn.get("arguments") or "{}"})
+    return calls
+
+
+async def _run_case(label: str, agent: Any, case: Case) -> CaseResult:
+    started = time.perf_counter()
+    result = CaseResult(label, case.id)
+    try:
+        run = await agent.run(case.input)
+    except AgentkitError as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+        messages = getattr(exc, "messages", None) or []
+        usage = getattr(exc, "usage", None)
+    except Exception as exc:  # an API error counts against the variant, it does not stop the others
+        result.error = f"{type(exc).__name__}: {exc}"
+        messages, usage = [], None
+    else:
+        messages, usage = run.new_messages, run.usage
+        result.output = (
+            run.output
+            if isinstance(run.output, str)
+            else (None if run.output is None else run.output.model_dump_json())
+        )
+    result.latency_s = time.perf_counter() - started
+    result.tool_calls = tool_calls_in(messages)
+    if usage is not None:
+        result.input_tokens, result.output_tokens = usage.input_tokens, usage.output_tokens
+        result.cached_tokens = usage.cached_tokens
+    return result
+
+
+async def evaluate(
+    agent: Any,
+    cases: Sequence[Case],
+    *,
+    models: Sequence[str] | None = None,
+    concurrency: int = 8,
+    results_path: str | os.PathLike[str] | None = None,
+    mode: Literal["run", "batch"] = "run",
+    poll_interval: float = 30.0,
+) -> EvalReport:
+    """Run each case against each variant and report per-variant metrics.
+
+    Args:
+        agent: An ``Agent`` (with ``models``) or a mapping ``{label: agent}``.
+        cases: The held-out cases.
+        models: Model names to compare, each run as ``agent.clone(model=name)``.
+        concurrency: Runs in flight at once, over all variants.
+        results_path: A JSONL file where each result is appended as it finishes; cases already
+            in it are not run again (resume after a crash or a ``Ctrl-C``).
+        mode: ``"run"`` runs the whole agent loop (tools executed). ``"batch"`` sends the first
+            request of each case through the Batch API (half the price, results within 24 h):
+            it scores the first reply only (the tool choice and arguments, or a direct answer).
+        poll_interval: Seconds between Batch API status checks.
+
+    Raises:
+        UserError: No cases, duplicate case ids, or bad variants / ``concurrency``.
+    """
+    if not cases:
+        raise UserError("There are no cases to evaluate.")
+    if len({c.id for c in cases}) != len(cases):
+        raise UserError("Two cases share an id; give them distinct 'id' values.")
+    if concurrency < 1:
+        raise UserError("concurrency must be at least 1.")
+    agents = variants(agent, models)
+    store = ResultStore(results_path)
+    if mode == "batch":
+        from ._batch import run_batch
+
+        await run_batch(agents, cases, store, poll_interval=poll_interval)
+        return await build_report(agents, cases, store)
+    queue: asyncio.Queue[tuple[str, Case]] = asyncio.Queue()
+    for label in agents:
+        for case in cases:
+            if not store.done(label, case.id):
+                queue.put_nowait((label, case))
+    skipped = len(agents) * len(cases) - queue.qsize()
+    if skipped:
+        logger.info("resuming: %d result(s) already in %s", skipped, results_path)
+
+    async def worker() -> None:
+        while True:
+            try:
+                label, case = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            store.add(await _run_case(label, agents[label], case))
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, max(1, queue.qsize())))))
+    return await build_report(agents, cases, store)
