@@ -98,11 +98,7 @@ async def run_batch(
     if not lines:
         return
     first = next(iter(agents.values()))
-    client = first.client
-    if client is None:
-        from openai import AsyncOpenAI
-
-        client = AsyncOpenAI()
+    client = first.client  # the first variant's client sends the whole batch
     owners = {}
     for number, label in enumerate(agents):
         for case in cases:

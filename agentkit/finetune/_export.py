@@ -236,8 +236,9 @@ def read_cassette(path: str | os.PathLike[str]) -> list[Conversation]:
         reply: dict[str, Any] = {"role": "assistant", "content": turn.text}
         if turn.tool_calls:
             reply["tool_calls"] = [
-                {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                {"id": c.tool_call_id, "type": "function", "function": {"name": c.name, "arguments": args}}
                 for c in turn.tool_calls
+                for args in [c.arguments]
             ]
         tools = chat_tools(body["tools"]) if body.get("tools") else None
         found.append(Conversation([*history, reply], tools, body.get("parallel_tool_calls"), str(path)))
