@@ -65,7 +65,7 @@ async def test_batch_mode_maps_outputs_and_errors_back(tmp_path: Path) -> None:
             }
             results = tmp_path / "results.jsonl"
             report = await evaluate(agents, CASES, mode="batch", poll_interval=0, results_path=results)
-    create = [body for _, path, body in state.requests if path == "/batches"][0]
+    create = next(body for _, path, body in state.requests if path == "/batches")
     assert create["endpoint"] == "/v1/chat/completions" and create["completion_window"] == "24h"
     lines = [json.loads(x) for x in state.files[create["input_file_id"]]["_data"].decode().splitlines()]
     assert {line["method"] for line in lines} == {"POST"} and len({line["custom_id"] for line in lines}) == 4

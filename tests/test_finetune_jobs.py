@@ -38,7 +38,7 @@ async def test_start_watch_checkpoints_and_loss_curve(fake: Any, tmp_path: Path)
         client=client,
     )
     assert job.status == "validating_files" and not job.done
-    create = [body for method, path, body in state.requests if path == "/fine_tuning/jobs"][0]
+    create = next(body for method, path, body in state.requests if path == "/fine_tuning/jobs")
     assert "hyperparameters" not in create
     assert create["method"] == {
         "type": "supervised",
