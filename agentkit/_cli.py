@@ -1,4 +1,4 @@
-"""The ``agentkit`` command line: ``schema``, ``replay``, ``sessions`` and ``models``."""
+"""The ``agentkit`` command line: ``schema``, ``replay``, ``sessions``, ``models``, ``finetune`` and ``eval``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("agentkit.testing._replay_cli", "print a recorded cassette as a transcript"),
     "sessions": ("agentkit.sessions._cli", "list and show persisted threads"),
     "models": ("agentkit._models_cli", "print known models: context window, prices, features"),
+    "finetune": ("agentkit.finetune._cli", "export, validate, estimate, split training data; run jobs"),
+    "eval": ("agentkit.evals._cli", "compare models or agent configurations on held-out cases"),
 }
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,12 +62,16 @@ class JobStatus:
         return self.status in FINAL_STATUSES
 
 
-def _client(client: AsyncOpenAI | None) -> AsyncOpenAI:
+@asynccontextmanager
+async def _client(client: AsyncOpenAI | None) -> AsyncIterator[AsyncOpenAI]:
+    """The given client, or one built from the environment and closed afterwards."""
     if client is not None:
-        return client
+        yield client
+        return
     from openai import AsyncOpenAI
 
-    return AsyncOpenAI()
+    async with AsyncOpenAI() as own:
+        yield own
 
 
 async def upload(path: str | os.PathLike[str], *, client: AsyncOpenAI | None = None) -> str:
@@ -78,7 +83,8 @@ async def upload(path: str | os.PathLike[str], *, client: AsyncOpenAI | None = N
     file = Path(path)
     if not file.is_file():
         raise UserError(f"No such file: {file}")
-    uploaded = await _client(client).files.create(file=(file.name, file.read_bytes()), purpose="fine-tune")
+    async with _client(client) as api:
+        uploaded = await api.files.create(file=(file.name, file.read_bytes()), purpose="fine-tune")
     return str(uploaded.id)
 
 
@@ -117,14 +123,6 @@ async def start(
         raise UserError(f"method must be 'supervised' or 'dpo', not {method!r}.")
     if beta is not None and method != "dpo":
         raise UserError("beta is a DPO hyperparameter; pass method='dpo'.")
-    api = _client(client)
-
-    async def file_id(value: str | os.PathLike[str]) -> str:
-        text = os.fspath(value)
-        return (
-            text if text.startswith("file-") and not Path(text).exists() else await upload(text, client=api)
-        )
-
     hyper: dict[str, Any] = {
         "n_epochs": n_epochs,
         "batch_size": batch_size,
@@ -132,6 +130,26 @@ async def start(
     }
     if beta is not None:
         hyper["beta"] = beta
+    async with _client(client) as api:
+        return await _create(api, training_file, model, validation_file, method, hyper, seed, suffix)
+
+
+async def _create(
+    api: AsyncOpenAI,
+    training_file: str | os.PathLike[str],
+    model: str,
+    validation_file: str | os.PathLike[str] | None,
+    method: str,
+    hyper: dict[str, Any],
+    seed: int | None,
+    suffix: str | None,
+) -> JobStatus:
+    async def file_id(value: str | os.PathLike[str]) -> str:
+        text = os.fspath(value)
+        return (
+            text if text.startswith("file-") and not Path(text).exists() else await upload(text, client=api)
+        )
+
     params: dict[str, Any] = {
         "model": model,
         "training_file": await file_id(training_file),
@@ -157,7 +175,11 @@ def _job(job: Any) -> JobStatus:
 
 async def status(job_id: str, *, client: AsyncOpenAI | None = None) -> JobStatus:
     """Fetch a job with all its events (paged), its metrics and its checkpoints."""
-    api = _client(client)
+    async with _client(client) as api:
+        return await _status(api, job_id)
+
+
+async def _status(api: AsyncOpenAI, job_id: str) -> JobStatus:
     result = _job(await api.fine_tuning.jobs.retrieve(job_id))
     events = [e async for e in api.fine_tuning.jobs.list_events(job_id, limit=100)]
     events.sort(key=lambda e: (e.created_at, e.id))
@@ -188,18 +210,20 @@ async def watch(
     client: AsyncOpenAI | None = None,
 ) -> JobStatus:
     """Poll a job until it reaches a final status, calling ``on_update`` after every poll."""
-    while True:
-        current = await status(job_id, client=client)
-        if on_update is not None:
-            on_update(current)
-        if current.done:
-            return current
-        await asyncio.sleep(interval)
+    async with _client(client) as api:
+        while True:
+            current = await _status(api, job_id)
+            if on_update is not None:
+                on_update(current)
+            if current.done:
+                return current
+            await asyncio.sleep(interval)
 
 
 async def cancel(job_id: str, *, client: AsyncOpenAI | None = None) -> JobStatus:
     """Cancel a job; return it as the API answered."""
-    return _job(await _client(client).fine_tuning.jobs.cancel(job_id))
+    async with _client(client) as api:
+        return _job(await api.fine_tuning.jobs.cancel(job_id))
 
 
 def write_loss_curve(job: JobStatus, path: str | os.PathLike[str]) -> None:
