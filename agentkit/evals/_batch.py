@@ -97,44 +97,48 @@ async def run_batch(
     lines = batch_requests(agents, cases, store)
     if not lines:
         return
-    first = next(iter(agents.values()))
-    client = first.client  # the first variant's client sends the whole batch
-    owners = {}
-    for number, label in enumerate(agents):
-        for case in cases:
-            owners[f"v{number}-{case.id}"] = (label, case.id)
+    client = next(iter(agents.values())).client  # the first variant's client sends the whole batch
+    owners = {f"v{n}-{case.id}": (label, case.id) for n, label in enumerate(agents) for case in cases}
     marker = Path(f"{store.path}.batch") if store.path is not None else None
-    if marker is not None and marker.exists():
-        batch_id = json.loads(marker.read_text())["batch_id"]
-        logger.info("resuming batch %s", batch_id)
-    else:
-        data = "".join(json.dumps(line) + "\n" for line in lines).encode()
-        uploaded = await client.files.create(file=("evals.jsonl", data), purpose="batch")
-        batch = await client.batches.create(
-            input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
-        )
-        batch_id = batch.id
-        if marker is not None:
-            marker.write_text(json.dumps({"batch_id": batch_id}))
+    batch_id = await _submit(client, lines, marker)
     while True:
         batch = await client.batches.retrieve(batch_id)
-        status = str(batch.status)
-        if status in FINAL_STATUSES:
+        if str(batch.status) in FINAL_STATUSES:
             break
         await asyncio.sleep(poll_interval)
     found = 0
     for file_id in (batch.output_file_id, batch.error_file_id):
-        if not file_id:
-            continue
-        content = await client.files.content(file_id)
-        for raw in content.text.splitlines():
-            if raw.strip():
-                line = json.loads(raw)
-                owner = owners.get(line.get("custom_id", ""))
-                if owner is not None:
-                    store.add(_result(*owner, line))
-                    found += 1
+        found += await _collect(client, file_id, owners, store) if file_id else 0
     if marker is not None and marker.exists():
         marker.unlink()
-    if status != "completed" and not found:
-        raise AgentkitError(f"Batch {batch_id} ended with status {status!r} and no output.")
+    if batch.status != "completed" and not found:
+        raise AgentkitError(f"Batch {batch_id} ended with status {batch.status!r} and no output.")
+
+
+async def _submit(client: Any, lines: list[dict[str, Any]], marker: Path | None) -> str:
+    """Upload the input file and create the batch, or resume the batch named in ``marker``."""
+    if marker is not None and marker.exists():
+        batch_id = str(json.loads(marker.read_text())["batch_id"])
+        logger.info("resuming batch %s", batch_id)
+        return batch_id
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    uploaded = await client.files.create(file=("evals.jsonl", data), purpose="batch")
+    batch = await client.batches.create(
+        input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+    )
+    if marker is not None:
+        marker.write_text(json.dumps({"batch_id": batch.id}))
+    return str(batch.id)
+
+
+async def _collect(client: Any, file_id: str, owners: dict[str, tuple[str, str]], store: ResultStore) -> int:
+    """Store a result for every line of an output or error file; return how many."""
+    content = await client.files.content(file_id)
+    found = 0
+    for raw in content.text.splitlines():
+        line = json.loads(raw) if raw.strip() else {}
+        owner = owners.get(line.get("custom_id", ""))
+        if owner is not None:
+            store.add(_result(*owner, line))
+            found += 1
+    return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import Any
 
 from ..exceptions import AgentkitError
 
@@ -41,7 +42,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from ..finetune._cli import load_object
     from ._case import load_cases
     from ._evaluate import evaluate
 
@@ -68,3 +68,23 @@ async def _run(args: argparse.Namespace) -> int:
     if args.png:
         report.write_png(args.png)
     return 0
+
+
+def load_object(target: str) -> Any:
+    """Import ``module:attribute`` (or ``path/to/file.py:attribute``).
+
+    Raises:
+        AgentkitError: The module cannot be imported or has no such attribute.
+    """
+    from .._schema_cli import _import
+
+    where, _, attribute = target.rpartition(":")
+    if not where or not attribute:
+        raise AgentkitError(f"{target!r}: name it as module:attribute or path/to/file.py:attribute")
+    try:
+        module = _import(where)
+    except Exception as exc:
+        raise AgentkitError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
+    if not hasattr(module, attribute):
+        raise AgentkitError(f"{where!r} has no attribute {attribute!r}")
+    return getattr(module, attribute)

@@ -108,19 +108,31 @@ async def evaluate(
     Raises:
         UserError: No cases, duplicate case ids, or bad variants / ``concurrency``.
     """
-    if not cases:
-        raise UserError("There are no cases to evaluate.")
-    if len({c.id for c in cases}) != len(cases):
-        raise UserError("Two cases share an id; give them distinct 'id' values.")
-    if concurrency < 1:
-        raise UserError("concurrency must be at least 1.")
+    _check(cases, concurrency)
     agents = variants(agent, models)
     store = ResultStore(results_path)
     if mode == "batch":
         from ._batch import run_batch
 
         await run_batch(agents, cases, store, poll_interval=poll_interval)
-        return await build_report(agents, cases, store)
+    else:
+        await _run_all(agents, cases, store, concurrency)
+    return await build_report(agents, cases, store)
+
+
+def _check(cases: Sequence[Case], concurrency: int) -> None:
+    if not cases:
+        raise UserError("There are no cases to evaluate.")
+    if len({c.id for c in cases}) != len(cases):
+        raise UserError("Two cases share an id; give them distinct 'id' values.")
+    if concurrency < 1:
+        raise UserError("concurrency must be at least 1.")
+
+
+async def _run_all(
+    agents: dict[str, Any], cases: Sequence[Case], store: ResultStore, concurrency: int
+) -> None:
+    """Run every missing (variant, case) with ``concurrency`` workers; each result is stored at once."""
     queue: asyncio.Queue[tuple[str, Case]] = asyncio.Queue()
     for label in agents:
         for case in cases:
@@ -128,7 +140,7 @@ async def evaluate(
                 queue.put_nowait((label, case))
     skipped = len(agents) * len(cases) - queue.qsize()
     if skipped:
-        logger.info("resuming: %d result(s) already in %s", skipped, results_path)
+        logger.info("resuming: %d result(s) already in %s", skipped, store.path)
 
     async def worker() -> None:
         while True:
@@ -139,4 +151,3 @@ async def evaluate(
             store.add(await _run_case(label, agents[label], case))
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, max(1, queue.qsize())))))
-    return await build_report(agents, cases, store)

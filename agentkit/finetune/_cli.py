@@ -144,26 +144,6 @@ def _split(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_object(target: str) -> Any:
-    """Import ``module:attribute`` (or ``path/to/file.py:attribute``).
-
-    Raises:
-        AgentkitError: The module cannot be imported or has no such attribute.
-    """
-    from .._schema_cli import _import
-
-    where, _, attribute = target.rpartition(":")
-    if not where or not attribute:
-        raise AgentkitError(f"{target!r}: name it as module:attribute or path/to/file.py:attribute")
-    try:
-        module = _import(where)
-    except Exception as exc:
-        raise AgentkitError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
-    if not hasattr(module, attribute):
-        raise AgentkitError(f"{where!r} has no attribute {attribute!r}")
-    return getattr(module, attribute)
-
-
 def open_session(store: str, session_id: str) -> Any:
     """A session of the store named by ``store`` (``sqlite:///path``, ``postgresql://``, ``redis://``)."""
     if store.startswith("sqlite:///"):
@@ -182,6 +162,7 @@ def open_session(store: str, session_id: str) -> Any:
 
 
 async def _export(args: argparse.Namespace) -> int:
+    from ..evals._cli import load_object
     from ._export import export_examples, write_jsonl
 
     if not args.cassettes and not args.store:

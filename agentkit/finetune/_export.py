@@ -112,30 +112,30 @@ async def export_examples(
         UserError: A source is of an unsupported type.
         AgentkitError: A cassette cannot be read (its path is in the message).
     """
-    if instructions is None and agent is not None:
-        instructions = agent.instructions
-    if tools is None and agent is not None:
-        tools = list(agent.tools)
-    if parallel_tool_calls is None and agent is not None:
-        parallel_tool_calls = agent.parallel_tool_calls
+    if agent is not None:
+        instructions = agent.instructions if instructions is None else instructions
+        tools = list(agent.tools) if tools is None else tools
+        parallel_tool_calls = (
+            agent.parallel_tool_calls if parallel_tool_calls is None else parallel_tool_calls
+        )
     default_tools = chat_tools(tools) if tools else None
     if isinstance(sources, (str, os.PathLike)) or not isinstance(sources, Iterable):
         sources = [sources]
 
+    def wanted(conversation: Conversation) -> bool:
+        return (conversation.succeeded or not successful_only) and (
+            conversation.used_tools or not with_tool_calls_only
+        )
+
     examples: list[dict[str, Any]] = []
     seen: set[bytes] = set()
     for source in sources:
-        for conversation in await _conversations(source, instructions):
-            if successful_only and not conversation.succeeded:
-                continue
-            if with_tool_calls_only and not conversation.used_tools:
-                continue
+        for conversation in filter(wanted, await _conversations(source, instructions)):
             example = _example(conversation, default_tools, parallel_tool_calls, weights, scrub)
-            if dedupe:
-                digest = hashlib.blake2b(canonical(example).encode(), digest_size=16).digest()
-                if digest in seen:
-                    continue
-                seen.add(digest)
+            digest = hashlib.blake2b(canonical(example).encode(), digest_size=16).digest()
+            if dedupe and digest in seen:
+                continue
+            seen.add(digest)
             examples.append(example)
     return examples
 

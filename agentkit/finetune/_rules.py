@@ -187,6 +187,82 @@ def _check_call(
     return str(tc["id"])
 
 
+def _check_shape(m: dict[str, Any], role: str, where: str, line: int, out: list[Problem]) -> list[Any] | None:
+    """Keys, weight and content of one message; return its well-formed ``tool_calls``, if any."""
+    extra = sorted(set(m) - _KEYS[role])
+    if extra:
+        out.append(
+            Problem(line, "message_unrecognized_key", f"{where} ({role}) has unrecognized key(s) {extra}")
+        )
+    if "weight" in m:
+        if role != "assistant":
+            out.append(Problem(line, "weight_not_on_assistant", f"{where} is a {role} message with a weight"))
+        elif m["weight"] not in (0, 1) or isinstance(m["weight"], bool):
+            out.append(Problem(line, "invalid_weight", f"{where} has weight {m['weight']!r}; use 0 or 1"))
+    calls = m.get("tool_calls") if role == "assistant" else None
+    if calls is not None and (not isinstance(calls, list) or not calls):
+        out.append(Problem(line, "invalid_tool_call", f"{where}: 'tool_calls' must be a non-empty list"))
+        calls = None
+    content = m.get("content")
+    if "content" not in m and not calls:
+        out.append(Problem(line, "message_missing_key", f"{where} ({role}) has no 'content'"))
+    elif not calls and not _content_ok(content):
+        out.append(Problem(line, "missing_content", f"{where} ({role}) has empty or non-text content"))
+    elif calls and content is not None and not isinstance(content, (str, list)):
+        out.append(Problem(line, "missing_content", f"{where} (assistant) content must be a string or null"))
+    return calls
+
+
+class _Pairing:
+    """Tool calls waiting for their tool message, within one example."""
+
+    def __init__(self, line: int, out: list[Problem]) -> None:
+        self.line, self.out = line, out
+        self.pending: dict[str, str] = {}
+        self.answered: set[str] = set()
+
+    def call(self, call_id: str, tc: dict[str, Any], where: str) -> None:
+        if call_id in self.pending or call_id in self.answered:
+            self.out.append(
+                Problem(
+                    self.line, "duplicate_tool_call_id", f"{where}: tool call id {call_id!r} is used twice"
+                )
+            )
+        self.pending[call_id] = str((tc.get("function") or {}).get("name", ""))
+
+    def result(self, m: dict[str, Any], where: str) -> None:
+        call_id = m.get("tool_call_id")
+        if not call_id:
+            self.out.append(
+                Problem(self.line, "message_missing_key", f"{where} (tool) has no 'tool_call_id'")
+            )
+        elif call_id not in self.pending:
+            message = f"{where} answers {call_id!r}, which no earlier unanswered call has"
+            self.out.append(Problem(self.line, "orphan_tool_message", message))
+        else:
+            del self.pending[call_id]
+            self.answered.add(call_id)
+
+    def close(self, prefix: str) -> None:
+        for call_id, name in self.pending.items():
+            message = f"{prefix}call {call_id!r} to {name!r} is never answered"
+            self.out.append(Problem(self.line, "unanswered_tool_call", message))
+
+
+def _role(m: Any, where: str, line: int, out: list[Problem]) -> str | None:
+    """The message's role when it is a known one; otherwise report why not."""
+    if not isinstance(m, dict):
+        out.append(Problem(line, "data_type", f"{where} is not an object"))
+        return None
+    role = m.get("role")
+    if role is None:
+        out.append(Problem(line, "message_missing_key", f"{where} has no 'role'"))
+    elif role not in _ROLES:
+        out.append(Problem(line, "unrecognized_role", f"{where} has role {role!r}"))
+        return None
+    return role
+
+
 def _check_messages(
     messages: list[Any],
     line: int,
@@ -196,73 +272,19 @@ def _check_messages(
     prefix: str = "",
 ) -> None:
     """The per-message checks, and the pairing of tool calls with tool messages."""
-    pending: dict[str, str] = {}
-    answered: set[str] = set()
+    pairing = _Pairing(line, out)
     for i, m in enumerate(messages):
         where = f"{prefix}messages[{i}]"
-        if not isinstance(m, dict):
-            out.append(Problem(line, "data_type", f"{where} is not an object"))
-            continue
-        role = m.get("role")
+        role = _role(m, where, line, out)
         if role is None:
-            out.append(Problem(line, "message_missing_key", f"{where} has no 'role'"))
             continue
-        if role not in _ROLES:
-            out.append(Problem(line, "unrecognized_role", f"{where} has role {role!r}"))
-            continue
-        extra = sorted(set(m) - _KEYS[role])
-        if extra:
-            out.append(
-                Problem(line, "message_unrecognized_key", f"{where} ({role}) has unrecognized key(s) {extra}")
-            )
-        if "weight" in m:
-            if role != "assistant":
-                out.append(
-                    Problem(line, "weight_not_on_assistant", f"{where} is a {role} message with a weight")
-                )
-            elif m["weight"] not in (0, 1) or isinstance(m["weight"], bool):
-                out.append(Problem(line, "invalid_weight", f"{where} has weight {m['weight']!r}; use 0 or 1"))
-        calls = m.get("tool_calls") if role == "assistant" else None
-        if calls is not None and (not isinstance(calls, list) or not calls):
-            out.append(Problem(line, "invalid_tool_call", f"{where}: 'tool_calls' must be a non-empty list"))
-            calls = None
-        if "content" not in m and not calls:
-            out.append(Problem(line, "message_missing_key", f"{where} ({role}) has no 'content'"))
-        elif not calls and not _content_ok(m.get("content")):
-            out.append(Problem(line, "missing_content", f"{where} ({role}) has empty or non-text content"))
-        elif calls and m.get("content") is not None and not isinstance(m.get("content"), (str, list)):
-            out.append(
-                Problem(line, "missing_content", f"{where} (assistant) content must be a string or null")
-            )
-        for j, tc in enumerate(calls or ()):
+        for j, tc in enumerate(_check_shape(m, role, where, line, out) or ()):
             call_id = _check_call(tc, f"{where}.tool_calls[{j}]", line, tools, out)
             if call_id is not None:
-                if call_id in pending or call_id in answered:
-                    out.append(
-                        Problem(
-                            line, "duplicate_tool_call_id", f"{where}: tool call id {call_id!r} is used twice"
-                        )
-                    )
-                pending[call_id] = str((tc.get("function") or {}).get("name", ""))
+                pairing.call(call_id, tc, where)
         if role == "tool":
-            call_id = m.get("tool_call_id")
-            if not call_id:
-                out.append(Problem(line, "message_missing_key", f"{where} (tool) has no 'tool_call_id'"))
-            elif call_id not in pending:
-                out.append(
-                    Problem(
-                        line,
-                        "orphan_tool_message",
-                        f"{where} answers {call_id!r}, which no earlier unanswered call has",
-                    )
-                )
-            else:
-                del pending[call_id]
-                answered.add(call_id)
-    for call_id, name in pending.items():
-        out.append(
-            Problem(line, "unanswered_tool_call", f"{prefix}call {call_id!r} to {name!r} is never answered")
-        )
+            pairing.result(m, where)
+    pairing.close(prefix)
 
 
 def check_example(example: Any, line: int, validator: Callable[[Any], Validator]) -> list[Problem]:

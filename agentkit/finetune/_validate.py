@@ -207,65 +207,85 @@ def _digest(example: Any) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=8).digest()
 
 
-def _scan(
-    path: Path,
-    report: Report,
-    *,
-    stats: bool,
-    seen: set[bytes],
-    other: set[bytes] | None,
-    validator: Callable[[Any], Validator],
-    tick: Callable[[int], None],
-) -> int:
-    count = 0
-    lengths, totals, trained = array("l"), array("l"), array("l")
-    label = "" if stats else str(path)
-    for line, raw, done in _lines(path):
-        count += 1
-        if count % 256 == 0:
-            tick(done)
+@dataclass
+class _Scan:
+    """One pass over one file, adding to the report."""
+
+    report: Report
+    validator: Callable[[Any], Validator]
+    seen: set[bytes]
+    """Digests of the examples read so far in this file."""
+    other: set[bytes] | None
+    """Digests of the training file, when this is the validation file."""
+    label: str
+    """The file name for problems, ``""`` for the training file."""
+    lengths: array[int] = field(default_factory=lambda: array("l"))
+    totals: array[int] = field(default_factory=lambda: array("l"))
+    trained: array[int] = field(default_factory=lambda: array("l"))
+
+    @property
+    def stats(self) -> bool:
+        return not self.label
+
+    def line(self, line: int, raw: bytes) -> None:
         try:
             example = json.loads(raw)
         except ValueError as exc:
-            report.problems.append(Problem(line, "invalid_json", str(exc), file=label))
-            continue
+            self.report.problems.append(Problem(line, "invalid_json", str(exc), file=self.label))
+            return
         preference = isinstance(example, dict) and "input" in example and "messages" not in example
-        found = (check_preference if preference else check_example)(example, line, validator)
+        found = (check_preference if preference else check_example)(example, line, self.validator)
         if isinstance(example, dict):
-            digest = _digest(example)
-            if digest in seen:
-                found.append(
-                    Problem(line, "duplicate_example", "the same example appears earlier", "warning")
-                )
-            seen.add(digest)
-            if other is not None and digest in other:
-                found.append(
-                    Problem(line, "train_validation_overlap", "this example is also in the training file")
-                )
+            found += self._repeats(example, line)
         if not any(p.kind in _STRUCTURAL for p in found):
-            total, assistant = example_tokens(example, report.model)
-            if total > report.max_tokens:
-                found.append(Problem(line, "too_many_tokens", f"{total} tokens > limit {report.max_tokens}"))
-            if stats:
-                messages = example["input"]["messages"] if preference else example["messages"]
-                lengths.append(len(messages))
-                totals.append(total)
-                trained.append(assistant)
-                report.billable_tokens += min(total, report.max_tokens)
-                report.tools_used.update(
-                    {
-                        tc["function"]["name"]
-                        for m in messages
-                        if m.get("role") == "assistant"
-                        for tc in m.get("tool_calls") or ()
-                    }
-                )
-        report.problems.extend(replace(p, file=label) if label else p for p in found)
-    tick(path.stat().st_size)
-    if stats:
-        report.messages, report.total_tokens = Distribution.of(lengths), Distribution.of(totals)
-        report.assistant_tokens = Distribution.of(trained)
-    return count
+            found += self._tokens(example, preference, line)
+        self.report.problems.extend(replace(p, file=self.label) if self.label else p for p in found)
+
+    def _repeats(self, example: dict[str, Any], line: int) -> list[Problem]:
+        found = []
+        digest = _digest(example)
+        if digest in self.seen:
+            found.append(Problem(line, "duplicate_example", "the same example appears earlier", "warning"))
+        self.seen.add(digest)
+        if self.other is not None and digest in self.other:
+            found.append(
+                Problem(line, "train_validation_overlap", "this example is also in the training file")
+            )
+        return found
+
+    def _tokens(self, example: dict[str, Any], preference: bool, line: int) -> list[Problem]:
+        report = self.report
+        total, assistant = example_tokens(example, report.model)
+        if self.stats:
+            messages = example["input"]["messages"] if preference else example["messages"]
+            self.lengths.append(len(messages))
+            self.totals.append(total)
+            self.trained.append(assistant)
+            report.billable_tokens += min(total, report.max_tokens)
+            used = {
+                tc["function"]["name"]
+                for m in messages
+                if m.get("role") == "assistant"
+                for tc in m.get("tool_calls") or ()
+            }
+            report.tools_used.update(used)
+        if total > report.max_tokens:
+            return [Problem(line, "too_many_tokens", f"{total} tokens > limit {report.max_tokens}")]
+        return []
+
+    def run(self, path: Path, tick: Callable[[int], None]) -> int:
+        count = 0
+        for line, raw, done in _lines(path):
+            count += 1
+            if count % 256 == 0:
+                tick(done)
+            self.line(line, raw)
+        tick(path.stat().st_size)
+        if self.stats:
+            self.report.messages = Distribution.of(self.lengths)
+            self.report.total_tokens = Distribution.of(self.totals)
+            self.report.assistant_tokens = Distribution.of(self.trained)
+        return count
 
 
 def validate(
@@ -305,12 +325,10 @@ def validate(
         def tick(done: int) -> None:
             advance(offset + done)
 
-        report.examples = _scan(
-            files[0], report, stats=True, seen=train, other=None, validator=validator, tick=tick
-        )
+        report.examples = _Scan(report, validator, train, None, "").run(files[0], tick)
         if len(files) > 1:
             offset = files[0].stat().st_size
-            _scan(files[1], report, stats=False, seen=set(), other=train, validator=validator, tick=tick)
+            _Scan(report, validator, set(), train, str(files[1])).run(files[1], tick)
     if report.examples < min_examples:
         report.problems.append(
             Problem(
