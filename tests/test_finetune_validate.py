@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from finetune_data import clean_example, defects, write_lines
 
-from agentkit.exceptions import UserError
+from agentkit.exceptions import AgentkitError, UserError
 from agentkit.finetune import ERROR_KINDS, default_epochs, estimate, validate
 
 CLEAN = [clean_example(f"city{i}") for i in range(12)]
@@ -91,9 +91,11 @@ def test_report_text_json_and_progress(tmp_path: Path, capsys: pytest.CaptureFix
     assert data["counts"] == {"unknown_tool": 1} and data["ok"] is False
 
 
-def test_missing_file_is_a_user_error(tmp_path: Path) -> None:
+def test_missing_file_and_unknown_model_are_errors(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="No such training file"):
         validate(tmp_path / "nope.jsonl")
+    with pytest.raises(AgentkitError):
+        validate(write_lines(tmp_path / "t.jsonl", CLEAN), model="no-such-model")
 
 
 def test_estimate_uses_the_default_epoch_rule(tmp_path: Path) -> None:
@@ -107,7 +109,7 @@ def test_estimate_uses_the_default_epoch_rule(tmp_path: Path) -> None:
     assert result.cost_usd == pytest.approx(result.billable_tokens * result.price_per_million / 1e6)
     given = estimate(CLEAN, model="gpt-4o-mini", epochs=2)
     assert given.epochs == 2 and not given.epochs_defaulted
-    assert estimate(CLEAN, model="not-a-known-model").cost_usd is None
+    assert estimate(CLEAN, model="gpt-5").cost_usd is None  # no training price in the table
 
 
 @pytest.mark.parametrize(("n", "epochs"), [(1, 25), (10, 10), (34, 3), (5000, 3), (10000, 2), (30000, 1)])
@@ -122,3 +124,23 @@ def test_estimate_errors(tmp_path: Path) -> None:
         estimate(write_lines(tmp_path / "bad.jsonl", ["{"]))
     with pytest.raises(UserError):
         estimate([])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "valid"),
+    [
+        ({"city": "Oslo"}, True),
+        ({"city": "Oslo", "unit": "c"}, True),
+        ({"city": "Oslo", "unit": "k"}, False),
+        ({"city": 3}, False),
+        ({"city": "Oslo", "extra": 1}, False),
+        ({}, False),
+    ],
+)
+def test_arguments_are_checked_against_the_schema(
+    tmp_path: Path, arguments: dict[str, object], valid: bool
+) -> None:
+    example = clean_example("Oslo")
+    example["messages"][2]["tool_calls"][0]["function"]["arguments"] = json.dumps(arguments)
+    report = validate(write_lines(tmp_path / "t.jsonl", [*CLEAN, example]))
+    assert report.counts.get("arguments_schema", 0) == (0 if valid else 1)

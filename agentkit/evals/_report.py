@@ -159,7 +159,7 @@ def _percentile(values: list[float], q: float) -> float:
 def _cost(model: str, results: list[CaseResult]) -> float | None:
     from ..models import model_info
 
-    info = model_info(model.split(":")[1] if model.startswith("ft:") else model, default=None)
+    info = model_info(model, default=None)  # an ft: name resolves to its fine-tuned prices
     if info is None or info.input_price is None or info.output_price is None:
         return None
     cached_price = info.cached_input_price if info.cached_input_price is not None else info.input_price

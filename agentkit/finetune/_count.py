@@ -11,6 +11,9 @@ DEFAULT_MAX_TOKENS = 65_536
 of gpt-4o-mini-2024-07-18 and gpt-4o-2024-08-06 (OpenAI fine-tuning guide, "Token limits",
 as published in 2024-2025). Pass ``max_tokens=`` for other models."""
 
+# Tool definitions cost the same on every line that repeats them: (model, tools, has_system) -> tokens.
+_tools_cost: list[tuple[str, Any, bool, int]] = []
+
 
 def _strip_weights(messages: list[Any]) -> list[Any]:
     # ``weight`` is a training option, not text the model sees.
@@ -19,33 +22,49 @@ def _strip_weights(messages: list[Any]) -> list[Any]:
     return [{k: v for k, v in m.items() if k != "weight"} if isinstance(m, dict) else m for m in messages]
 
 
+def _tools_tokens(tools: Any, has_system: bool, model: str) -> int:
+    from ..tokens import count_tokens
+
+    for known_model, known, system, cost in _tools_cost:
+        if known_model == model and system == has_system and known == tools:
+            return cost
+    probe = [{"role": "system", "content": ""}] if has_system else []
+    cost = count_tokens(probe, model=model, tools=tools) - count_tokens(probe, model=model)
+    if len(_tools_cost) < 64:
+        _tools_cost.append((model, tools, has_system, cost))
+    return cost
+
+
 def example_tokens(example: dict[str, Any], model: str) -> tuple[int, int]:
     """Return ``(total tokens, trained assistant tokens)`` of a supervised or DPO example.
 
-    The total is what the API counts for the example (messages, tool calls and tool
-    definitions, via ``agentkit.tokens.count_tokens``); the assistant tokens are those of
-    assistant content and tool calls with a weight other than 0.
+    The total is what ``agentkit.tokens.count_tokens`` counts for the messages with the tools;
+    the trained tokens are those of the assistant messages whose weight is not 0 (with their
+    per-message overhead). ``count_tokens`` adds up per message, so the example is counted in
+    three disjoint parts (other, trained, untrained messages) and each text is tokenized once;
+    the tool definitions are counted once per distinct ``tools`` list.
     """
-    from ..tokens import count_text, count_tokens
+    from ..tokens import count_tokens
 
     if "input" in example:  # DPO: the input plus the longer of the two outputs
         given = example["input"]
         outputs = [example.get("preferred_output") or [], example.get("non_preferred_output") or []]
         longest = max(outputs, key=lambda o: count_tokens(_strip_weights(o), model=model))
-        messages = list(given.get("messages") or []) + list(longest)
+        messages = _strip_weights(list(given.get("messages") or []) + list(longest))
         tools = given.get("tools")
     else:
-        messages = example["messages"]
+        messages = _strip_weights(example["messages"])
         tools = example.get("tools")
-    total = count_tokens(_strip_weights(messages), model=model, tools=tools or None)
-    assistant = 0
-    for m in messages:
-        if m.get("role") != "assistant" or m.get("weight", 1) == 0:
-            continue
-        content = m.get("content")
-        if isinstance(content, str):
-            assistant += count_text(content, model=model)
-        for tc in m.get("tool_calls") or ():
-            fn = tc.get("function") or {}
-            assistant += count_text(f"{fn.get('name', '')}{fn.get('arguments', '')}", model=model)
-    return total, assistant
+    weights = [m.get("weight", 1) for m in example.get("messages") or []] if "messages" in example else None
+    trained: list[Any] = []
+    other: list[Any] = []
+    for i, m in enumerate(messages):
+        is_assistant = m.get("role") == "assistant"
+        (trained if is_assistant and (weights is None or weights[i] != 0) else other).append(m)
+    empty = count_tokens([], model=model)  # the reply priming, counted once per request
+    trained_tokens = count_tokens(trained, model=model) - empty
+    total = count_tokens(other, model=model) + trained_tokens
+    if tools:
+        has_system = any(m.get("role") in ("system", "developer") for m in messages)
+        total += _tools_tokens(tools, has_system, model)
+    return total, trained_tokens

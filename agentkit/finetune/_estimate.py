@@ -87,11 +87,10 @@ def _read(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def training_price(model: str) -> float | None:
-    """USD per 1M training tokens for ``model`` (a fine-tuned ``ft:`` name uses its base's)."""
+    """USD per 1M training tokens for ``model`` (an ``ft:`` name resolves to its base model)."""
     from ..models import model_info
 
-    base = model.split(":")[1] if model.startswith("ft:") else model
-    info = model_info(base, default=None)
+    info = model_info(model, default=None)
     return None if info is None else info.training_price
 
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ._arguments import Validator
+
 __all__ = ["ERROR_KINDS", "WARNING_KINDS", "Problem", "check_example", "check_preference"]
 
 Severity = Literal["error", "warning"]
@@ -81,9 +83,6 @@ class Problem:
     """``"error"`` fails the file; ``"warning"`` does not."""
     file: str = ""
     """The file, when it is not the training file (the validation file)."""
-
-
-Validator = Callable[[Any], list[str]]
 
 
 def _content_ok(content: Any) -> bool:

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import UserError
+from ._arguments import Validator, validators
 from ._count import DEFAULT_MAX_TOKENS, example_tokens
-from ._rules import Problem, Validator, check_example, check_preference
+from ._rules import Problem, check_example, check_preference
 
 __all__ = ["MIN_EXAMPLES", "Distribution", "Report", "validate"]
 
@@ -160,38 +161,6 @@ class Report:
         return "\n".join(lines)
 
 
-def _schema_validator(schema: Any) -> Validator:
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        raise ValueError(exc.message) from exc
-    checker = Draft202012Validator(schema)
-
-    def check(instance: Any) -> list[str]:
-        return [
-            f"{'.'.join(map(str, e.path)) or '<arguments>'}: {e.message}"
-            for e in checker.iter_errors(instance)
-        ]
-
-    return check
-
-
-def _cached(make: Callable[[Any], Validator]) -> Callable[[Any], Validator]:
-    # Every line repeats the same few tool schemas: build each validator once.
-    cache: dict[str, Validator] = {}
-
-    def get(schema: Any) -> Validator:
-        key = json.dumps(schema, sort_keys=True)
-        if key not in cache:
-            cache[key] = make(schema)
-        return cache[key]
-
-    return get
-
-
 def _lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
     """Yield ``(line number, raw line, bytes read so far)`` for each non-blank line."""
     with path.open("rb") as f:
@@ -202,9 +171,9 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes, int]]:
                 yield number, raw, done
 
 
-def _digest(example: Any) -> bytes:
-    text = json.dumps(example, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.blake2b(text.encode(), digest_size=8).digest()
+def _digest(raw: bytes) -> bytes:
+    # Byte-identical lines (after trimming): what one exporter writes twice, without a re-encode.
+    return hashlib.blake2b(raw.strip(), digest_size=8).digest()
 
 
 @dataclass
@@ -236,14 +205,14 @@ class _Scan:
         preference = isinstance(example, dict) and "input" in example and "messages" not in example
         found = (check_preference if preference else check_example)(example, line, self.validator)
         if isinstance(example, dict):
-            found += self._repeats(example, line)
+            found += self._repeats(raw, line)
         if not any(p.kind in _STRUCTURAL for p in found):
             found += self._tokens(example, preference, line)
         self.report.problems.extend(replace(p, file=self.label) if self.label else p for p in found)
 
-    def _repeats(self, example: dict[str, Any], line: int) -> list[Problem]:
+    def _repeats(self, raw: bytes, line: int) -> list[Problem]:
         found = []
-        digest = _digest(example)
+        digest = _digest(raw)
         if digest in self.seen:
             found.append(Problem(line, "duplicate_example", "the same example appears earlier", "warning"))
         self.seen.add(digest)
@@ -316,7 +285,7 @@ def validate(
         if not f.is_file():
             raise UserError(f"No such training file: {f}")
     report = Report(str(path), model, max_tokens)
-    validator = _cached(_schema_validator)
+    validator = validators()
     total_bytes = sum(f.stat().st_size for f in files)
     with _progress(progress, total_bytes) as advance:
         offset = 0
