@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sessions_fixtures import BACKENDS, CHAT, RESPONSES, Backend, backend_options, drop_store
 
 from agentkit import Agent, tool
 from agentkit.exceptions import UserError
@@ -158,3 +160,35 @@ async def test_preference_pairs_by_score() -> None:
     assert preference_pairs([[good, good]], score=lambda r: 1.0) == []
     with pytest.raises(UserError, match="at least two"):
         preference_pairs([[good]])
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    kind: str = request.param
+    options = backend_options(kind, tmp_path)
+    store = Backend(kind, options)
+    try:
+        yield store
+    finally:
+        await store.close()
+        await drop_store(kind, options)
+
+
+async def test_every_session_backend_exports_both_wire_formats(backend: Backend) -> None:
+    chat, responses = backend.session("chat"), backend.session("responses")
+    await chat.append(CHAT)
+    await responses.append(RESPONSES)
+    tools = [{"type": "function", "function": {"name": "weather", "parameters": {"type": "object"}}}]
+    first, second = await export_examples([chat, responses], instructions="Weather.", tools=tools)
+    assert [m["role"] for m in first["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+        "assistant",
+    ]
+    assert len(first["messages"][2]["tool_calls"]) == 2
+    assert [m["role"] for m in second["messages"]] == ["system", "user", "assistant", "tool", "assistant"]
+    assert second["messages"][-1]["content"] == "Sun."
+    assert first["tools"][0]["function"]["name"] == "weather"

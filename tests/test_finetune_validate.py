@@ -144,3 +144,21 @@ def test_arguments_are_checked_against_the_schema(
     example["messages"][2]["tool_calls"][0]["function"]["arguments"] = json.dumps(arguments)
     report = validate(write_lines(tmp_path / "t.jsonl", [*CLEAN, example]))
     assert report.counts.get("arguments_schema", 0) == (0 if valid else 1)
+
+
+def test_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    import tracemalloc
+
+    def peak(lines: int) -> int:
+        path = write_lines(tmp_path / f"{lines}.jsonl", [clean_example(f"c{i}") for i in range(lines)])
+        validate(path)  # warm the tokenizer and the schema cache outside the measurement
+        tracemalloc.start()
+        try:
+            validate(path)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(100), peak(1000)
+    # What is kept per example: an 8-byte digest in a set and three integers, ~100-200 bytes.
+    assert large - small < 900 * 300, (small, large)
