@@ -163,3 +163,16 @@ async def test_bad_arguments() -> None:
         await evaluate(_agents(), [CASES[0], CASES[0]])
     with pytest.raises(UserError):
         Case(42)  # type: ignore[arg-type]
+
+
+async def test_models_are_compared_through_clone() -> None:
+    agent = Agent("base", tools=[get_weather])
+    with ScriptedModel(_model).install():
+        report = await evaluate(agent, CASES, models=["good", "bad"])
+        single = await evaluate(agent.clone(model="good"), CASES[:1])
+    assert list(report.metrics) == ["good", "bad"]
+    assert report.metrics["good"].argument_exact_match == 1.0
+    assert report.metrics["bad"].argument_exact_match == pytest.approx(1 / 3)
+    assert list(single.metrics) == ["good"]
+    with pytest.raises(UserError, match="not both"):
+        await evaluate(_agents(), CASES, models=["good"])
