@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,12 @@ def test_jobs_through_the_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, c
         assert "succeeded" in out and "fine-tuned model: ft:gpt-4o-mini" in out and png.is_file()
         assert main(["finetune", "cancel", job_id]) == 0
         assert "cancelled" in capsys.readouterr().out
+        # On a terminal, --watch draws a progress bar over the training steps.
+        assert main(["finetune", "start", str(good), "--model", "gpt-4o-mini"]) == 0
+        second = capsys.readouterr().out.split()[0]
+        monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+        assert main(["finetune", "status", second, "--watch", "--interval", "0"]) == 0
+        assert "fine-tuned model" in capsys.readouterr().out
 
 
 def test_eval_cli_compares_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -224,35 +224,66 @@ async def _start(args: argparse.Namespace) -> int:
     return 0
 
 
+def _summary(job: Any) -> str:
+    last = job.metrics[-1] if job.metrics else {}
+    loss = " ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith(("loss", "accuracy")))
+    step = f"step {last.get('step', '-')}/{last.get('total_steps', '-')}"
+    return f"{job.id} {job.status} {step} {loss}".rstrip()
+
+
+class _LiveBar:
+    """A rich progress bar over training steps, updated at every poll (terminals only)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        self.task = self.bar.add_task("starting", total=None)
+        self.bar.start()
+
+    def __call__(self, job: Any) -> None:
+        last = job.metrics[-1] if job.metrics else {}
+        self.bar.update(
+            self.task, description=_summary(job), completed=last.get("step", 0), total=last.get("total_steps")
+        )
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
 async def _status(args: argparse.Namespace) -> int:
     from . import jobs
 
-    def show(job: jobs.JobStatus) -> None:
-        last = job.metrics[-1] if job.metrics else {}
-        loss = " ".join(f"{k}={v:.4g}" for k, v in last.items() if k.endswith(("loss", "accuracy")))
-        step = f"step {last.get('step', '-')}/{last.get('total_steps', '-')}"
-        print(f"{job.id} {job.status} {step} {loss}".rstrip())
-
     if args.watch:
-        job = await jobs.watch(args.job, interval=args.interval, on_update=None if args.json else show)
+        live = _LiveBar() if sys.stdout.isatty() and not args.json else None
+        show = live or (None if args.json else lambda job: print(_summary(job)))
+        try:
+            job = await jobs.watch(args.job, interval=args.interval, on_update=show)
+        finally:
+            if live is not None:
+                live.stop()
     else:
         job = await jobs.status(args.job)
     if args.json:
         print(json.dumps(job.__dict__, indent=2, default=str))
     else:
-        if not args.watch:
-            show(job)
-        for event in job.events[-10:]:
-            print(f"  [{event['level']}] {event['message']}")
-        for c in job.checkpoints:
-            print(f"  checkpoint step {c['step_number']}: {c['fine_tuned_model_checkpoint']}")
-        if job.fine_tuned_model:
-            print(f"fine-tuned model: {job.fine_tuned_model}  (use it as Agent(model=...))")
-        if job.error:
-            print(f"error: {job.error}")
+        _print_job(job, summary=not args.watch)
     if args.loss_png:
         jobs.write_loss_curve(job, args.loss_png)
     return 1 if job.status == "failed" else 0
+
+
+def _print_job(job: Any, *, summary: bool) -> None:
+    if summary:
+        print(_summary(job))
+    for event in job.events[-10:]:
+        print(f"  [{event['level']}] {event['message']}")
+    for c in job.checkpoints:
+        print(f"  checkpoint step {c['step_number']}: {c['fine_tuned_model_checkpoint']}")
+    if job.fine_tuned_model:
+        print(f"fine-tuned model: {job.fine_tuned_model}  (use it as Agent(model=...))")
+    if job.error:
+        print(f"error: {job.error}")
 
 
 async def _cancel(args: argparse.Namespace) -> int:
