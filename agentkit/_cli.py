@@ -1,4 +1,4 @@
-"""The ``agentkit`` command line: ``schema``, ``replay``, ``sessions``, ``models``, ``finetune`` and ``eval``."""
+"""The ``agentkit`` command line: one subcommand per module, each imported only when used."""
 
 from __future__ import annotations
 
