@@ -1,4 +1,4 @@
-"""The ``agentkit`` command line: one subcommand per module, each imported only when used."""
+"""The ``agentkit`` command line: one module per subcommand (``schema``, ``sessions``, ``finetune``, ...)."""
 
 from __future__ import annotations
 

@@ -62,12 +62,18 @@ def test_overlap_between_train_and_validation(tmp_path: Path) -> None:
     ]
 
 
-def test_duplicates_and_missing_system_are_warnings(tmp_path: Path) -> None:
+def test_duplicates_missing_system_and_images_are_warnings(tmp_path: Path) -> None:
     no_system = clean_example("Rome")
     no_system["messages"].pop(0)
-    report = validate(write_lines(tmp_path / "t.jsonl", [*CLEAN, CLEAN[0], no_system]))
+    image = clean_example("Nice")
+    image["messages"][1]["content"] = [
+        {"type": "text", "text": "What city is this?"},
+        {"type": "image_url", "image_url": {"url": "https://example.invalid/nice.png"}},
+    ]
+    report = validate(write_lines(tmp_path / "t.jsonl", [*CLEAN, CLEAN[0], no_system, image]))
     assert report.ok
-    assert report.counts == {"duplicate_example": 1, "missing_system_message": 1}
+    assert report.counts == {"duplicate_example": 1, "missing_system_message": 1, "tokens_not_counted": 1}
+    assert report.examples == 15 and report.messages is not None
 
 
 def test_dpo_lines_and_weights_pass(tmp_path: Path) -> None:

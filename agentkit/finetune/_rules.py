@@ -56,6 +56,7 @@ WARNING_KINDS: dict[str, str] = {
     "missing_system_message": "no system message",
     "missing_user_message": "no user message",
     "duplicate_example": "the same example appears earlier in the file",
+    "tokens_not_counted": "a part the offline tokenizer cannot count (an image): left out of the token stats",
 }
 """Kinds reported without failing the file."""
 

@@ -224,7 +224,10 @@ class _Scan:
 
     def _tokens(self, example: dict[str, Any], preference: bool, line: int) -> list[Problem]:
         report = self.report
-        total, assistant = example_tokens(example, report.model)
+        try:
+            total, assistant = example_tokens(example, report.model)
+        except UserError as exc:  # an image or audio part; the model itself was checked up front
+            return [Problem(line, "tokens_not_counted", str(exc), "warning")]
         if self.stats:
             messages = example["input"]["messages"] if preference else example["messages"]
             self.lengths.append(len(messages))
@@ -278,12 +281,15 @@ def validate(
         progress: Show a progress bar on stderr (needs ``rich``: the ``finetune`` extra).
 
     Raises:
-        UserError: A file does not exist.
+        UserError: A file does not exist, or the model (or its tokenizer) is unknown.
     """
     files = [Path(path)] + ([Path(validation_file)] if validation_file is not None else [])
     for f in files:
         if not f.is_file():
             raise UserError(f"No such training file: {f}")
+    from ..tokens import count_tokens
+
+    count_tokens([], model=model)  # an unknown model or tokenizer fails here, not on every line
     report = Report(str(path), model, max_tokens)
     validator = validators()
     total_bytes = sum(f.stat().st_size for f in files)
