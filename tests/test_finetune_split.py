@@ -81,3 +81,38 @@ def test_bad_file(tmp_path: Path) -> None:
         split(write_lines(tmp_path / "bad.jsonl", ["{", json.dumps(clean_example())]))
     with pytest.raises(UserError, match="No such file"):
         split(tmp_path / "missing.jsonl")
+
+
+def test_public_names() -> None:
+    import agentkit.evals
+    import agentkit.finetune
+
+    assert {"export_examples", "validate", "estimate", "split"} <= set(agentkit.finetune.__all__)
+    assert agentkit.finetune.__all__ == [
+        "ERROR_KINDS",
+        "WARNING_KINDS",
+        "Distribution",
+        "Estimate",
+        "Problem",
+        "Report",
+        "WeightRule",
+        "conversation_groups",
+        "default_epochs",
+        "estimate",
+        "export_examples",
+        "preference_pairs",
+        "read_cassette",
+        "split",
+        "validate",
+        "write_jsonl",
+    ]
+    assert agentkit.evals.__all__ == [
+        "Case",
+        "CaseResult",
+        "EvalReport",
+        "ModelMetrics",
+        "Scorer",
+        "evaluate",
+        "llm_judge",
+        "load_cases",
+    ]
