@@ -91,6 +91,7 @@ def test_public_names() -> None:
     assert agentkit.finetune.__all__ == [
         "ERROR_KINDS",
         "WARNING_KINDS",
+        "Conversation",
         "Distribution",
         "Estimate",
         "Problem",

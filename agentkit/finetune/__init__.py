@@ -18,7 +18,7 @@ page, read 2026-11-29); nothing above depends on it.
 from __future__ import annotations
 
 from ._estimate import Estimate, default_epochs, estimate
-from ._export import WeightRule, export_examples, read_cassette, write_jsonl
+from ._export import Conversation, WeightRule, export_examples, read_cassette, write_jsonl
 from ._preference import preference_pairs
 from ._rules import ERROR_KINDS, WARNING_KINDS, Problem
 from ._split import conversation_groups, split
@@ -27,6 +27,7 @@ from ._validate import Distribution, Report, validate
 __all__ = [
     "ERROR_KINDS",
     "WARNING_KINDS",
+    "Conversation",
     "Distribution",
     "Estimate",
     "Problem",
