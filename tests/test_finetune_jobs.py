@@ -11,8 +11,10 @@ from finetune_data import clean_example, write_lines
 from openai import AsyncOpenAI
 from openai_fake_api import FakeOpenAI, serve
 
+from agentkit import Agent
 from agentkit.exceptions import UserError
 from agentkit.finetune import jobs
+from agentkit.testing import ScriptedModel, reply
 
 
 @pytest.fixture
@@ -57,6 +59,12 @@ async def test_start_watch_checkpoints_and_loss_curve(fake: Any, tmp_path: Path)
     assert final.checkpoints[0]["step_number"] == 2
     jobs.write_loss_curve(final, tmp_path / "loss.png")
     assert (tmp_path / "loss.png").read_bytes()[:4] == b"\x89PNG"
+    # The new model is used as is.
+    assert final.fine_tuned_model is not None
+    model = ScriptedModel([reply("Hi.")])
+    with model.install():
+        result = await Agent(final.fine_tuned_model).run("hello")
+    assert result.output == "Hi." and model.requests[0]["model"] == final.fine_tuned_model
 
 
 async def test_dpo_continue_from_a_fine_tuned_model_and_file_ids(fake: Any, tmp_path: Path) -> None:
