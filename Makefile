@@ -16,3 +16,4 @@ bench:
 	python benchmarks/bench_schema.py
 	python benchmarks/bench_import.py
 	python benchmarks/bench_sessions.py
+	python benchmarks/bench_finetune.py --examples 20000
