@@ -1,6 +1,6 @@
 """A loopback fake of OpenAI's files, fine-tuning and batches endpoints, for the real SDK.
 
-Built from the API reference (developers.openai.com/api/reference, read 2026-11-29): no genuine
+Built from the API reference (developers.openai.com/api/reference, and the openai SDK 3.57 types): no genuine
 recordings of these endpoints exist in this repository or in ../shared/wire-recordings, so the
 shapes here are the reference's, not captured traffic. Each ``GET`` of a job or a batch moves it
 one status further, so a poll loop sees every state.

@@ -2,8 +2,8 @@
 
 Each input line is ``{"custom_id", "method": "POST", "url": "/v1/chat/completions", "body"}``;
 each output line carries the same ``custom_id`` with ``response.status_code`` and ``response.body``,
-or an ``error`` (OpenAI Batch API reference, read 2026-11-29). Batches finish within the 24 h
-completion window at half the synchronous price.
+or an ``error`` (OpenAI Batch API reference; the SDK's ``batches`` types agree). Batches
+finish within the 24 h completion window at half the synchronous price.
 """
 
 from __future__ import annotations

@@ -15,7 +15,8 @@ from ._store import CaseResult, ResultStore
 __all__ = ["BATCH_DISCOUNT", "EvalReport", "ModelMetrics", "build_report"]
 
 BATCH_DISCOUNT = 0.5
-"""Batch API requests cost half the synchronous price (OpenAI Batch API guide, read 2026-11-29)."""
+"""Batch API requests cost half the synchronous price (OpenAI Batch API guide, 2024-2025; not
+re-checked here)."""
 
 
 @dataclass

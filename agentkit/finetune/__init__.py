@@ -11,8 +11,8 @@ and never calls the OpenAI API::
     train, validation = split("all.jsonl", train_fraction=0.8, seed=7)
 
 The job client (``agentkit.finetune.jobs``) is optional and thin. OpenAI stops new self-serve
-fine-tuning jobs on 2027-01-06 and shuts the base snapshots down in 2027-01 (OpenAI deprecations
-page, read 2026-11-29); nothing above depends on it.
+fine-tuning jobs on 2027-01-06 and shuts the base snapshots down in 2027-01 (as agentkit issue 16
+states OpenAI's notice; not re-checked here); nothing above depends on it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Preference (DPO) pairs from two or more runs of the same input.
 
-The DPO training format (OpenAI fine-tuning guide, "Direct preference optimization", read
-2026-11-29) is one object per line::
+The DPO training format (OpenAI fine-tuning guide, "Direct preference optimization", 2024-2025;
+not re-checked here) is one object per line::
 
     {"input": {"messages": [...], "tools": [...], "parallel_tool_calls": true},
      "preferred_output": [{"role": "assistant", ...}],

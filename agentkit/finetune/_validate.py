@@ -27,8 +27,7 @@ __all__ = ["MIN_EXAMPLES", "Distribution", "Report", "validate"]
 
 MIN_EXAMPLES = 10
 """The API refuses a training file with fewer examples (OpenAI fine-tuning guide, "Example
-count recommendations": "To fine-tune a model, you are required to provide at least 10
-examples", read 2026-11-29)."""
+count recommendations", 2023-2025; the issue restates it; not re-checked here)."""
 
 # Problems that make token counting meaningless for the example.
 _STRUCTURAL = {

@@ -1,8 +1,8 @@
 """A thin client for OpenAI fine-tuning jobs: upload, start, status, checkpoints, cancel.
 
 Optional and short-lived by design: OpenAI stops new self-serve fine-tuning jobs on 2027-01-06,
-and the base snapshots shut down in 2027-01 (OpenAI deprecations page, read 2026-11-29). The
-dataset tools of ``agentkit.finetune`` do not depend on this module.
+and the base snapshots shut down in 2027-01 (as agentkit issue 16 states OpenAI's notice; not
+re-checked here). The dataset tools of ``agentkit.finetune`` do not depend on this module.
 
 Jobs are created with the ``method`` parameter (``{"type": "supervised", "supervised":
 {"hyperparameters": {...}}}`` or the same for ``dpo``), never the deprecated top-level
