@@ -137,17 +137,10 @@ def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
         where, attribute = target, ""
     if not all_tools and not attribute:
         raise ValueError(f"{target!r}: name the function as path/to/file.py:function or module:function")
-    try:
-        module = _import(where)
-    except (ImportError, OSError):
-        raise
-    except Exception as exc:
-        # The user's module itself failed (a SyntaxError, an error at import time): a usage
-        # error (exit 2), not a changed schema (exit 1).
-        raise ImportError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
+    if all_tools and attribute:
+        raise ValueError("--all takes a file or module without ':function'")
+    module = _import_user_module(where)
     if all_tools:
-        if attribute:
-            raise ValueError("--all takes a file or module without ':function'")
         tools = [value for value in vars(module).values() if isinstance(value, Tool)]
         if not tools:
             raise ValueError(f"no Tool found in {where!r}; decorate functions with @tool")
@@ -160,6 +153,17 @@ def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
     if callable(value):
         return [tool(value)]
     raise ValueError(f"{target!r} is neither a Tool nor a function")
+
+
+def _import_user_module(where: str) -> ModuleType:
+    try:
+        return _import(where)
+    except (ImportError, OSError):
+        raise
+    except Exception as exc:
+        # The user's module itself failed (a SyntaxError, an error at import time): a usage
+        # error (exit 2), not a changed schema (exit 1).
+        raise ImportError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _looks_like_windows_drive(target: str, where: str) -> bool:
