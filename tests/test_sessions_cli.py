@@ -175,8 +175,8 @@ def test_piped_into_head_ends_quietly(tmp_path: Path) -> None:
     path = tmp_path / "many.sqlite3"
 
     async def fill() -> None:
-        for i in range(300):
-            await SQLiteSession(f"thread-{i:04d}-" + "x" * 400, str(path)).append(CHAT[:1])
+        for i in range(120):  # about 145 KB of ids
+            await SQLiteSession(f"thread-{i:04d}-" + "x" * 1200, str(path)).append(CHAT[:1])
 
     asyncio.run(fill())
     done = subprocess.run(
