@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_schema.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_sessions.py
+	$(BIN)/python benchmarks/bench_tokens.py
 
 clean:
 	rm -rf $(VENV) dist site

@@ -21,7 +21,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "models": ("agentkit._models_cli", "print known models: context window, prices, features"),
 }
 
-DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes and sessions."
+DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."
 
 # One convention for every subcommand.
 EXIT_CODES = """exit status:

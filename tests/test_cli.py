@@ -12,7 +12,15 @@ import pytest
 from agentkit._cli import main
 
 # Every parser a user can ask for help: the command, each subcommand, each nested action.
-HELP_PAGES = [[], ["schema"], ["replay"], ["sessions"], ["sessions", "list"], ["sessions", "show"]]
+HELP_PAGES = [
+    [],
+    ["schema"],
+    ["replay"],
+    ["sessions"],
+    ["sessions", "list"],
+    ["sessions", "show"],
+    ["models"],
+]
 
 
 def help_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
