@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+
+# The distribution's name on the package index; the import name is ``agentkit``.
+DISTRIBUTION = "agentkit-openai"
 
 # Each subcommand lives in its own module, imported only when used. A module exposes
 # ``add_arguments(parser)`` and ``run(args) -> int``.
 _SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "schema": ("agentkit._schema_cli", "print or check the JSON schema of tools"),
+    "schema": ("agentkit._schema_cli", "print, snapshot or check the JSON schema of tools"),
     "replay": ("agentkit.testing._replay_cli", "print a recorded cassette as a transcript"),
     "sessions": ("agentkit.sessions._cli", "list and show persisted threads"),
     "models": ("agentkit._models_cli", "print known models: context window, prices, features"),
@@ -18,18 +23,62 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("agentkit.evals._cli", "compare models or agent configurations on held-out cases"),
 }
 
+DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."
+
+# One convention for every subcommand.
+EXIT_CODES = """exit status:
+  0  success
+  1  a check failed (agentkit schema --check found a changed schema)
+  2  usage or input error (bad arguments, a missing or unreadable file, store or thread)"""
+
+
+def version() -> str:
+    """Return the installed version of the distribution, or ``"unknown"`` outside an install."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Build the parser; only ``command``'s module is imported to declare its arguments."""
+    parser = argparse.ArgumentParser(
+        prog="agentkit",
+        description=DESCRIPTION,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in _SUBCOMMANDS.items():
+        subparser = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        subparser.set_defaults(_module=module_name)
+        if name == command:
+            importlib.import_module(module_name).add_arguments(subparser)
+    return parser
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``agentkit`` command and return its exit code."""
-    parser = argparse.ArgumentParser(prog="agentkit", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    modules = {}
-    for name, (module_name, help_text) in _SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
-        modules[name] = module
-        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
-    args = parser.parse_args(argv)
-    code: int = modules[args.command].run(args)
+    """Run the ``agentkit`` command and return its exit code (see ``EXIT_CODES``)."""
+    try:
+        argv = sys.argv[1:] if argv is None else list(argv)
+        chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+        args = build_parser(chosen).parse_args(argv)
+        code: int = importlib.import_module(args._module).run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (``agentkit sessions list | head -1``): what it read is what it
+        # wanted, so this is a success. Point stdout at /dev/null so that the interpreter's own
+        # flush at exit does not raise a second time.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return code
 
 

@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the table; exit 2 when ``--live`` has no API key."""
+    """Print the table; exit 2 when ``--live`` has no API key or the API cannot be listed."""
     rows: list[dict[str, Any]] = [_row(info) for info in list_models()]
     if args.live:
         if not os.environ.get("OPENAI_API_KEY"):
@@ -32,10 +32,15 @@ def run(args: argparse.Namespace) -> int:
             return 2
         import openai
 
+        try:
+            served = sorted(model.id for model in openai.OpenAI().models.list())
+        except openai.OpenAIError as exc:  # unreachable server, bad key: one line, not a traceback
+            print(f"agentkit models --live: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
         by_name = {row["name"]: row for row in rows}
         for row in rows:
             row["live"] = False
-        for model_id in sorted(model.id for model in openai.OpenAI().models.list()):
+        for model_id in served:
             info = model_info(model_id, default=None)
             if info is None:
                 rows.append({"name": model_id, "known": False, "live": True})

@@ -1,14 +1,8 @@
-"""``agentkit schema``: print the JSON a model sees for a tool, or check it against a snapshot.
+"""``agentkit schema``: print the JSON a model sees for a tool, snapshot it, or check a snapshot.
 
-Examples::
-
-    agentkit schema path/to/file.py:get_weather
-    agentkit schema my_package.tools:get_weather --api responses
-    agentkit schema my_package.tools --all > tools.snapshot.json
-    agentkit schema my_package.tools --all --check tools.snapshot.json
-
-A docstring edit or a library upgrade must never change a schema silently: ``--check`` exits
-with status 1 and prints a unified diff when the output differs from the snapshot.
+A docstring edit or a library upgrade must never change a schema silently: ``--write`` saves a
+snapshot, and ``--check`` exits with status 1 and prints a unified diff when the output differs
+from it. The examples are in ``EXAMPLES`` (shown by ``agentkit schema --help``).
 """
 
 from __future__ import annotations
@@ -29,15 +23,26 @@ from .exceptions import ToolDefinitionError
 
 __all__ = ["add_arguments", "run"]
 
+EXAMPLES = """examples:
+  agentkit schema path/to/file.py:get_weather                   print one tool
+  agentkit schema my_package.tools:get_weather --api responses  in the Responses API format
+  agentkit schema my_package.tools --all --write tools.snapshot.json   save a snapshot
+  agentkit schema my_package.tools --all --check tools.snapshot.json   exit 1 if it changed"""
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``schema`` subcommand's arguments."""
+    parser.epilog = EXAMPLES + ("\n\n" + parser.epilog if parser.epilog else "")
     parser.add_argument(
         "target",
         help="path/to/file.py:function or module:function; with --all, a file or module alone",
     )
     parser.add_argument("--all", action="store_true", help="print every Tool defined in the module")
-    parser.add_argument(
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--write", metavar="SNAPSHOT.json", help="write the schema to a snapshot file instead of printing it"
+    )
+    output.add_argument(
         "--check", metavar="SNAPSHOT.json", help="compare with a saved snapshot; exit 1 on a change"
     )
     parser.add_argument(
@@ -57,10 +62,23 @@ def run(args: argparse.Namespace) -> int:
         return 2
     rendered: Any = [_render(t, args.api) for t in tools] if args.all else _render(tools[0], args.api)
     text = json.dumps(rendered, indent=2, ensure_ascii=False) + "\n"
+    if args.write is not None:
+        return _write(text, Path(args.write), len(tools))
     if args.check is None:
         sys.stdout.write(text)
         return 0
     return _check(text, Path(args.check))
+
+
+def _write(text: str, snapshot: Path, count: int) -> int:
+    try:
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"agentkit schema: error: cannot write snapshot {snapshot}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {count} tool schema(s) to {snapshot}; check it with --check {snapshot}")
+    return 0
 
 
 def _render(t: Tool[..., Any], api: str) -> dict[str, Any]:
@@ -119,17 +137,10 @@ def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
         where, attribute = target, ""
     if not all_tools and not attribute:
         raise ValueError(f"{target!r}: name the function as path/to/file.py:function or module:function")
-    try:
-        module = _import(where)
-    except (ImportError, OSError):
-        raise
-    except Exception as exc:
-        # The user's module itself failed (a SyntaxError, an error at import time): a usage
-        # error (exit 2), not a changed schema (exit 1).
-        raise ImportError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
+    if all_tools and attribute:
+        raise ValueError("--all takes a file or module without ':function'")
+    module = _import_user_module(where)
     if all_tools:
-        if attribute:
-            raise ValueError("--all takes a file or module without ':function'")
         tools = [value for value in vars(module).values() if isinstance(value, Tool)]
         if not tools:
             raise ValueError(f"no Tool found in {where!r}; decorate functions with @tool")
@@ -142,6 +153,17 @@ def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
     if callable(value):
         return [tool(value)]
     raise ValueError(f"{target!r} is neither a Tool nor a function")
+
+
+def _import_user_module(where: str) -> ModuleType:
+    try:
+        return _import(where)
+    except (ImportError, OSError):
+        raise
+    except Exception as exc:
+        # The user's module itself failed (a SyntaxError, an error at import time): a usage
+        # error (exit 2), not a changed schema (exit 1).
+        raise ImportError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def _looks_like_windows_drive(target: str, where: str) -> bool:

@@ -3,7 +3,7 @@
     OPENAI_API_KEY=sk-... python examples/weather.py    # live, against the API
     python examples/weather.py                          # offline: replays cassettes/weather.yaml
 
-Replaying needs the testing extra (``pip install 'agentkit[testing]'``).
+Replaying needs the testing extra (``pip install 'agentkit-openai[testing]'``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every example runs offline, and every test file in the README's "Testing your agent" passes as written.
+"""Every example runs offline, and every test file in the testing docs passes as written.
 
 The examples run as subprocesses without ``OPENAI_API_KEY``, so each replays its recording. The
 docs' test files are run the way a newcomer would: once with ``--agentkit-record=once`` (a
@@ -19,16 +19,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 README = ROOT / "README.md"
+TESTING_DOC = ROOT / "docs" / "testing.md"
 
 
 class _Section:
-    """The README's "Testing your agent" section, which these tests run block by block."""
+    """The README's "Testing in five minutes" and docs/testing.md, run block by block."""
 
     def read_text(self, encoding: str = "utf-8") -> str:
         text = README.read_text(encoding=encoding)
-        start = text.index("## Testing your agent")
+        start = text.index("## Testing in five minutes")
         end = text.index("\n## ", start + 1)
-        return text[start:end]
+        return text[start:end] + TESTING_DOC.read_text(encoding=encoding)
 
 
 DOC = _Section()
@@ -105,7 +106,7 @@ def test_cassettes_are_what_the_recorders_write(recorder: str, tmp_path: Path) -
     assert interactions(out.read_text(encoding="utf-8")) == interactions(shipped)
 
 
-# --- the README's "Testing your agent" ---
+# --- the README's "Testing in five minutes" and docs/testing.md ---
 
 STAND_IN = '''
 import pytest

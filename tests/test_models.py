@@ -225,3 +225,24 @@ def test_cli_live_merges_served_models_and_flags_unknown_ones(
 
     assert main(["models", "--live"]) == 0
     assert "gpt-9-preview  (not in the table)" in capsys.readouterr().out
+
+
+def test_cli_live_api_error_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx2
+    import openai
+
+    class UnreachableClient:
+        def __init__(self, **_: Any) -> None:
+            def refuse() -> list[Any]:
+                raise openai.APIConnectionError(request=httpx2.Request("GET", "http://127.0.0.1:1/v1/models"))
+
+            self.models = SimpleNamespace(list=refuse)
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setattr(openai, "OpenAI", UnreachableClient)
+    assert main(["models", "--live"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "agentkit models --live: error: APIConnectionError: Connection error.\n"

@@ -155,3 +155,33 @@ def test_check_with_all_names_the_changed_tools(
     first, last = saved[0]["function"]["name"], saved[-1]["function"]["name"]
     assert f"changed: {first}" in out
     assert f"added: {last}" in out and "removed: gone_tool" in out
+
+
+def test_write_creates_a_snapshot_that_check_accepts(
+    tools_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snapshot = tmp_path / "snapshots" / "tools.json"
+    assert main(["schema", str(tools_file), "--all", "--write", str(snapshot)]) == 0
+    assert f"wrote 2 tool schema(s) to {snapshot}" in capsys.readouterr().out
+    assert [t["function"]["name"] for t in json.loads(snapshot.read_text(encoding="utf-8"))] == [
+        "get_weather",
+        "add",
+    ]
+    assert main(["schema", str(tools_file), "--all", "--check", str(snapshot)]) == 0
+    assert "schema matches" in capsys.readouterr().out
+
+
+def test_write_to_an_unwritable_place_is_an_input_error(
+    tools_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    assert main(["schema", str(tools_file), "--all", "--write", str(blocker / "tools.json")]) == 2
+    assert "cannot write snapshot" in capsys.readouterr().err
+
+
+def test_write_and_check_are_exclusive(tools_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["schema", str(tools_file), "--all", "--write", "a.json", "--check", "b.json"])
+    assert exited.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

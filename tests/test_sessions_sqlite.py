@@ -143,7 +143,7 @@ def test_missing_drivers_name_the_extra(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setitem(sys.modules, "psycopg", None)
     monkeypatch.setitem(sys.modules, "redis", None)
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)
-    with pytest.raises(ConfigurationError, match=r"pip install 'agentkit\[postgres\]'"):
+    with pytest.raises(ConfigurationError, match=r"pip install 'agentkit-openai\[postgres\]'"):
         PostgresSession("x", "postgresql://localhost/x")
-    with pytest.raises(ConfigurationError, match=r"pip install 'agentkit\[redis\]'"):
+    with pytest.raises(ConfigurationError, match=r"pip install 'agentkit-openai\[redis\]'"):
         RedisSession("x", "redis://localhost")

@@ -44,8 +44,12 @@ async def test_transcript_of_a_scripted_recording(tmp_path: Path, capsys: pytest
 
 
 def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay", str(tmp_path / "nope.yaml")]) == 1
+    assert main(["replay", str(tmp_path / "nope.yaml")]) == 2
     assert "no such cassette" in capsys.readouterr().err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("interactions: [unclosed\n", encoding="utf-8")
+    assert main(["replay", str(broken)]) == 2
+    assert "cannot read" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not WIRE.is_dir(), reason="../shared/wire-recordings is not present")

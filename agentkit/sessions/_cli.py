@@ -7,49 +7,67 @@ import asyncio
 import os
 import sqlite3
 import sys
-from typing import Any
 
 from ..exceptions import AgentkitError
-from ._sqlite import DEFAULT_PATH, SQLiteSession
+from ._sqlite import SQLiteSession
+from ._store_url import StoreURL, add_store_arguments, driver_errors, open_session, parse_store_url
 from ._transcript import render_transcript
+
+EXAMPLES = """examples:
+  agentkit sessions list                                   ./agentkit_sessions.sqlite3
+  agentkit sessions list --store sqlite:///data/threads.sqlite3
+  agentkit sessions show user-42 --store postgresql://postgres@127.0.0.1:5432/app
+  agentkit sessions show user-42 --store redis://127.0.0.1:6379/0"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``list`` and ``show`` subcommands."""
+    epilog = parser.epilog
+    parser.epilog = EXAMPLES + ("\n\n" + epilog if epilog else "")
     actions = parser.add_subparsers(dest="action", required=True)
     for name, help_text in (
         ("list", "list the threads in a store"),
         ("show", "print a thread as a transcript"),
     ):
-        sub = actions.add_parser(name, help=help_text, description=help_text)
+        sub = actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if name == "show":
             sub.add_argument("session_id", metavar="ID", help="the thread's id")
-        store = sub.add_mutually_exclusive_group()
-        store.add_argument("--path", help=f"the SQLite file (default: ./{DEFAULT_PATH})")
-        store.add_argument("--postgres", metavar="DSN", help="read from Postgres instead")
-        store.add_argument("--redis", metavar="URL", help="read from Redis instead")
+        add_store_arguments(sub)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the chosen subcommand; return the exit code."""
+    """Run the chosen subcommand; return 0, or 2 when the store or the thread cannot be read."""
     try:
-        return asyncio.run(_run(args))
-    except AgentkitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        store = parse_store_url(args.store, args.path)
+    except ValueError as exc:
+        print(f"agentkit sessions: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_run(args, store))
+    except Exception as exc:
+        # The drivers load lazily, inside the run: ask for their error classes afterwards.
+        if not isinstance(exc, (AgentkitError, *driver_errors())):
+            raise
+        print(f"agentkit sessions: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
 
 
-async def _run(args: argparse.Namespace) -> int:
-    if not (args.postgres or args.redis):
-        path = args.path or DEFAULT_PATH
-        if not os.path.exists(path):  # never create an empty store just to list it
-            print(f"error: no session store at {path}", file=sys.stderr)
-            return 1
-        problem = _not_a_store(path)
+async def _run(args: argparse.Namespace, store: StoreURL) -> int:
+    if store.kind == "sqlite":
+        if not os.path.exists(store.location):  # never create an empty store just to list it
+            print(f"agentkit sessions: error: no session store at {store.location}", file=sys.stderr)
+            return 2
+        problem = _not_a_store(store.location)
         if problem:  # a read-only command must not add tables to someone else's database
-            print(f"error: {path} {problem}", file=sys.stderr)
-            return 1
-    session = _open(args, getattr(args, "session_id", ""))
+            print(f"agentkit sessions: error: {store.location} {problem}", file=sys.stderr)
+            return 2
+    session = open_session(store, getattr(args, "session_id", ""))
     try:
         if args.action == "list":
             if isinstance(session, SQLiteSession):
@@ -61,8 +79,11 @@ async def _run(args: argparse.Namespace) -> int:
             return 0
         items = await session.load()
         if not items:
-            print(f"error: session {args.session_id!r} is empty or does not exist", file=sys.stderr)
-            return 1
+            print(
+                f"agentkit sessions: error: session {args.session_id!r} is empty or does not exist",
+                file=sys.stderr,
+            )
+            return 2
         print(f"# session {args.session_id} ({len(items)} items)")
         print(render_transcript(items))
         return 0
@@ -75,7 +96,7 @@ async def _run(args: argparse.Namespace) -> int:
 def _not_a_store(path: str) -> str:
     """Why ``path`` is not an agentkit SQLite store, or ``""`` if it is one."""
     if os.path.isdir(path):
-        return "is a directory; pass the SQLite file with --path"
+        return "is a directory; pass the SQLite file with --store sqlite:///FILE"
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -87,15 +108,3 @@ def _not_a_store(path: str) -> str:
     if "agentkit_meta" not in {name for (name,) in rows}:
         return "is not an agentkit session store (it has no agentkit tables)"
     return ""
-
-
-def _open(args: argparse.Namespace, session_id: str) -> Any:
-    if args.postgres:
-        from ._postgres import PostgresSession
-
-        return PostgresSession(session_id, args.postgres)
-    if args.redis:
-        from ._redis import RedisSession
-
-        return RedisSession(session_id, args.redis)
-    return SQLiteSession(session_id, args.path)

@@ -62,7 +62,9 @@ def _import_psycopg() -> Any:
     try:
         import psycopg
     except ImportError as exc:
-        raise ConfigurationError("PostgresSession needs psycopg 3: pip install 'agentkit[postgres]'") from exc
+        raise ConfigurationError(
+            "PostgresSession needs psycopg 3: pip install 'agentkit-openai[postgres]'"
+        ) from exc
     return psycopg
 
 

@@ -37,7 +37,7 @@ def _import_redis() -> Any:
     try:
         import redis.asyncio
     except ImportError as exc:
-        raise ConfigurationError("RedisSession needs redis-py: pip install 'agentkit[redis]'") from exc
+        raise ConfigurationError("RedisSession needs redis-py: pip install 'agentkit-openai[redis]'") from exc
     return redis
 
 

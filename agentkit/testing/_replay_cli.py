@@ -22,20 +22,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the transcript; return 0, or 1 when the cassette cannot be read."""
+    """Print the transcript; return 0, or 2 (an input error) when the cassette cannot be read."""
     path: Path = args.cassette
     if not path.is_file():
-        print(f"agentkit replay: no such cassette: {path}", file=sys.stderr)
-        return 1
+        print(f"agentkit replay: error: no such cassette: {path}", file=sys.stderr)
+        return 2
     try:
         interactions = load_interactions(str(path))
     except Exception as exc:  # a broken file is reported, not a traceback
-        print(f"agentkit replay: cannot read {path}: {exc}", file=sys.stderr)
-        return 1
-    try:
-        print_transcript(path, read_turns(interactions), sys.stdout, limit=None if args.full else 400)
-    except BrokenPipeError:  # piped into `head`
-        sys.stderr.close()
+        print(f"agentkit replay: error: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    print_transcript(path, read_turns(interactions), sys.stdout, limit=None if args.full else 400)
     return 0
 
 

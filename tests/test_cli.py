@@ -1,0 +1,67 @@
+"""The ``agentkit`` command: version, help text and the exit-code convention of every subcommand."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+
+from agentkit._cli import main
+
+# Every parser a user can ask for help: the command, each subcommand, each nested action.
+HELP_PAGES = [
+    [],
+    ["schema"],
+    ["replay"],
+    ["sessions"],
+    ["sessions", "list"],
+    ["sessions", "show"],
+    ["models"],
+]
+
+
+def help_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_version_comes_from_the_installed_distribution() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "agentkit._cli", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"agentkit {metadata.version('agentkit-openai')}\n"
+
+
+@pytest.mark.parametrize("argv", HELP_PAGES, ids=lambda argv: " ".join(["agentkit", *argv]))
+def test_help_is_plain_text_with_the_exit_codes(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    text = help_text(argv, capsys)
+    # No reStructuredText markup: ``literals``, :roles:, or "::" literal-block markers.
+    assert "``" not in text
+    assert not re.search(r":[a-z]+:`", text)
+    assert not re.search(r"::\s*$", text, re.MULTILINE)
+    assert "exit status:\n  0  success\n  1  a check failed" in text
+    assert "  2  usage or input error" in text
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([], ["nope"], ["schema"], ["sessions"], ["replay", "a.yaml", "--bogus"]):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2, argv
+    capsys.readouterr()
+
+
+def test_a_subcommand_module_is_imported_only_when_used() -> None:
+    code = (
+        "import sys\nfrom agentkit._cli import build_parser\nbuild_parser('schema')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('agentkit.sessions', 'agentkit.testing'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
