@@ -30,6 +30,7 @@ from ._wire import MAX_TOOLS, Request
 from ._wire._chat import ChatAPI
 from ._wire._responses import ResponsesAPI
 from .exceptions import ConfigurationError, SyncInAsyncError
+from .history import HistoryPolicy, KeepAll, check_policy
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -40,6 +41,8 @@ DepsT = TypeVar("DepsT", default=None)
 """The type of the per-run dependencies (``deps=``, read by tools as ``ctx.deps``)."""
 OutputT = TypeVar("OutputT", default=str)
 """The type of ``RunResult.output``: ``str``, or the ``output_type`` model."""
+
+_KEEP_ALL = KeepAll()
 
 _CONFIG = (
     "model",
@@ -66,6 +69,7 @@ _CONFIG = (
     "reset_tool_choice",
     "max_argument_chars",
     "max_argument_depth",
+    "history",
 )
 
 
@@ -112,6 +116,9 @@ class Agent(Generic[DepsT, OutputT]):
             of a forced choice (``"required"`` or a named function), so the model can answer.
         max_argument_chars: Longer tool-call arguments are rejected (the model reads why).
         max_argument_depth: Deeper-nested tool-call arguments are rejected likewise.
+        history: What part of the history each request sends: ``KeepAll()`` (the default),
+            ``Truncate(...)`` or ``Summarize(...)`` from ``agentkit.history``; for one run, use
+            ``agent.clone(history=...)``.
 
     Raises:
         ConfigurationError: An option is invalid (the message names it).
@@ -141,6 +148,7 @@ class Agent(Generic[DepsT, OutputT]):
     reset_tool_choice: bool
     max_argument_chars: int
     max_argument_depth: int
+    history: HistoryPolicy
 
     def __init__(
         self,
@@ -169,6 +177,7 @@ class Agent(Generic[DepsT, OutputT]):
         reset_tool_choice: bool = True,
         max_argument_chars: int = 1_000_000,
         max_argument_depth: int = 64,
+        history: HistoryPolicy = _KEEP_ALL,
     ) -> None:
         by_name = _tools_by_name(name, tools)
         _check_options(api, output_type)
@@ -187,6 +196,7 @@ class Agent(Generic[DepsT, OutputT]):
         check_number("Agent(max_argument_chars=...)", max_argument_chars, minimum=2, integer=True)
         check_number("Agent(max_argument_depth=...)", max_argument_depth, minimum=1, integer=True)
         _check_limits(usage_limits)
+        check_policy(history)
         config = {
             "model": model,
             "name": name,
@@ -211,6 +221,7 @@ class Agent(Generic[DepsT, OutputT]):
             "reset_tool_choice": reset_tool_choice,
             "max_argument_chars": max_argument_chars,
             "max_argument_depth": max_argument_depth,
+            "history": history,
         }
         set_ = object.__setattr__
         for key, value in config.items():
@@ -259,6 +270,7 @@ class Agent(Generic[DepsT, OutputT]):
                 gated=frozenset(
                     t.name for t in tools if t.executed_by == "client" or t.requires_approval is not False
                 ),
+                history=history,
             ),
         )
 

@@ -26,6 +26,7 @@ The tree::
     │   │   └── EmptyResponseError     the reply has neither text nor tool calls
     │   ├── StreamInterruptedError     a streamed reply broke off or sent an unreadable event
     │   ├── UsageLimitExceeded         a run budget (``UsageLimits``) was reached
+    │   ├── ContextWindowExceeded      the history does not fit the model's context window
     │   └── ToolExecutionError         a tool raised and the agent re-raises tool errors
     ├── CassetteError                  record/replay (``agentkit.testing``)
     │   ├── CassetteNotFoundError
@@ -57,6 +58,7 @@ __all__ = [
     "CassetteNotFoundError",
     "ConfigurationError",
     "ContentFilterError",
+    "ContextWindowExceeded",
     "EmptyResponseError",
     "FieldError",
     "MaxTurnsExceeded",
@@ -217,6 +219,29 @@ class UsageLimitExceeded(RunError):
         super().__init__(message, messages=messages, usage=usage)
         self.limit = limit
         """Which limit: ``"tool_calls"``, ``"input_tokens"``, ``"output_tokens"`` or ``"cost_usd"``."""
+
+
+class ContextWindowExceeded(RunError):
+    """What would be sent does not fit the model's context window, even after the agent's history
+    policy (``Agent(history=...)``) was applied, or the API answered ``context_length_exceeded``
+    (the ``openai.BadRequestError`` is ``__cause__``). Nothing of the history is dropped from
+    ``messages``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tokens: int | None = None,
+        limit: int | None = None,
+        messages: list[dict[str, Any]],
+        usage: Usage,
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.tokens = tokens
+        """The prompt tokens counted offline for the smallest request the policy could make, or
+        ``None`` when the API refused the request."""
+        self.limit = limit
+        """The prompt budget in tokens (context window minus the output reserve), if known."""
 
 
 class ToolExecutionError(RunError):

@@ -39,6 +39,7 @@ from .resume import from_messages, from_session
 from .spec import RunSpec
 from .state import NOT_RUN_LIMIT, RunState
 from .turn import Deadline, model_turn
+from .window import context_overflow
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -69,6 +70,8 @@ async def run_loop(
             f"The run passed its deadline of {spec.run_timeout:g} s.", **state.transcript()
         ) from exc
     except Exception as exc:
+        if (overflow := context_overflow(exc, state.transcript)) is not None:
+            raise overflow from exc
         if _keeps_its_class(exc):
             # Agentkit's own errors and the SDK's keep their class (users catch
             # ``openai.RateLimitError``); either way the transcript so far rides along.
@@ -183,13 +186,17 @@ async def _request(
         )
     state.turn += 1
     request = spec.request_after_tools if state.tools_called else spec.request
-    estimate = await _rate_limit(spec, request, state.history)
-    turn = model_turn(spec.api, client, request, state.history, deadline, stream=stream)
+    sent = await state.window.fit(
+        client, request, state.history, deadline=deadline, usage=state.usage, transcript=state.transcript
+    )
+    estimate = await _rate_limit(spec, request, sent)
+    turn = model_turn(spec.api, client, request, sent, deadline, stream=stream)
     async with aclosing(turn) as parts:
         async for part in parts:
             if isinstance(part, str):
                 yield TextDelta(part, state.turn)
                 continue
+            state.pricer.price(request.model, part.usage)
             state.usage.add(part.usage)
             if spec.rate_limiter is not None:
                 spec.rate_limiter.settle(request.model, estimate, part.usage.total_tokens)

@@ -7,7 +7,10 @@ from typing import Any
 
 from .._limits import RateLimiter, UsageLimits
 from .._wire import ModelAPI, Request
+from ..history import HistoryPolicy, KeepAll
 from .dispatch import Dispatcher
+
+_KEEP_ALL = KeepAll()
 
 
 @dataclass(frozen=True)
@@ -43,3 +46,5 @@ class RunSpec:
     """Requests/tokens per minute shared with other runs."""
     gated: frozenset[str] = frozenset()
     """Names of the tools whose calls may pause the run (approval or client-executed)."""
+    history: HistoryPolicy = _KEEP_ALL
+    """What part of the history each request sends (``agentkit.history``)."""

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._result import RunResult, ToolCall, ToolDecision, Usage
+from .cost import Pricer
 from .journal import Journal
 from .pending import Waiting
 from .resume import StartingHistory
 from .spec import RunSpec
+from .window import Window
 
 NOT_RUN_LIMIT = "Error: not run: the run reached its usage limit."
 
@@ -38,8 +40,13 @@ class RunState:
     """The decisions this run resumes with, matched to the calls the thread waits at."""
     paused: list[Waiting] = field(default_factory=list)
     """The calls this run stopped at."""
+    pricer: Pricer = field(default_factory=Pricer)
+    """Prices each reply (one model-table look-up per model per run)."""
+    window: Window = field(init=False)
+    """What each request sends of ``history`` (the agent's history policy)."""
 
     def __post_init__(self) -> None:
+        self.window = Window(self.spec.history, self.spec.api, self.pricer)
         self.history = self.start.items
         # The results this run supplies for a paused turn's calls go back in call order, so
         # new_messages starts at the first of them.

@@ -48,8 +48,9 @@ class Reply:
     """The assistant's text."""
     tool_calls: tuple[ToolCallReply, ...] = ()
     """Tool calls, in the order the model makes them."""
-    usage: tuple[int, int] = (0, 0)
-    """``(input_tokens, output_tokens)`` reported for this reply."""
+    usage: tuple[int, int] | tuple[int, int, int] = (0, 0)
+    """``(input_tokens, output_tokens)`` reported for this reply, optionally ``cached_tokens`` third
+    (the part of the input served from the prompt cache)."""
     refusal: str | None = None
     """A refusal message instead of an answer."""
     finish_reason: str | None = None
@@ -101,7 +102,7 @@ def reply(
     text: str | None = None,
     *,
     tool_calls: Sequence[ToolCallReply] = (),
-    usage: tuple[int, int] = (0, 0),
+    usage: tuple[int, int] | tuple[int, int, int] = (0, 0),
     refusal: str | None = None,
     finish_reason: str | None = None,
 ) -> Reply:
@@ -110,7 +111,8 @@ def reply(
     Args:
         text: The assistant's text (a final answer, or text alongside tool calls).
         tool_calls: Calls made with :func:`tool_call`.
-        usage: ``(input_tokens, output_tokens)`` to report.
+        usage: ``(input_tokens, output_tokens)`` to report, or
+            ``(input_tokens, output_tokens, cached_tokens)``.
         refusal: A refusal message instead of text.
         finish_reason: Override the finish reason, e.g. ``"length"`` for a truncated answer.
     """
@@ -152,11 +154,15 @@ class ScriptedModel:
         model.assert_complete()
     """
 
-    def __init__(self, script: Script, *, max_retries: int = 0, chunk_size: int = 4) -> None:
+    def __init__(
+        self, script: Script, *, max_retries: int = 0, chunk_size: int = 4, models: Sequence[str] = ()
+    ) -> None:
         """Create the model.
 
         Args:
             script: Replies to give in order, or a function from the request to a reply.
+            models: The model ids ``GET /models`` (``client.models.list()``) answers with; those
+                requests are not scripted replies and are not in ``requests``.
             max_retries: The SDK's retries for clients made by :meth:`client`; 0 so that a
                 scripted 429 or 500 surfaces at once.
             chunk_size: Characters per streamed fragment of tool-call arguments.
@@ -169,6 +175,7 @@ class ScriptedModel:
             self._replies = list(script)
         self.max_retries = max_retries
         self.chunk_size = chunk_size
+        self.models = list(models)
         self.requests: list[ScriptedRequest] = []
         """Every request received, in order."""
         self._explicit_ids = {c.id for r in self._replies or () if isinstance(r, Reply) for c in r.tool_calls}
@@ -231,6 +238,8 @@ class ScriptedModel:
         path = request.url.path
         if path.startswith("/v1/"):
             path = path[3:]
+        if request.method == "GET" and path == "/models":
+            return httpx2.Response(200, json=_wire.models_json(self.models))
         if request.method != "POST" or path not in ("/chat/completions", "/responses"):
             raise AssertionError(
                 f"ScriptedModel serves POST /chat/completions and /responses, not {request.method} {path}"

@@ -7,7 +7,7 @@ and streamed), so the ``openai`` SDK parses them through its ordinary code path.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,12 +43,24 @@ class RenderedReply:
     """A refusal instead of text."""
     calls: list[RenderedCall]
     """Tool calls in order."""
-    usage: tuple[int, int]
-    """``(input_tokens, output_tokens)``."""
+    usage: tuple[int, int] | tuple[int, int, int]
+    """``(input_tokens, output_tokens)``, optionally ``cached_tokens`` (part of the input) third."""
     finish_reason: str
     """Chat Completions' ``finish_reason``: ``stop``, ``tool_calls`` or ``length``."""
     chunk_size: int
     """Characters per streamed fragment of arguments; text is streamed word by word."""
+
+
+def usage_of(reply: RenderedReply) -> tuple[int, int, int]:
+    """``(input, output, cached input)`` tokens of a reply."""
+    prompt, completion, *cached = reply.usage
+    return prompt, completion, cached[0] if cached else 0
+
+
+def models_json(names: Sequence[str]) -> dict[str, Any]:
+    """Render ``GET /models``: a list of model objects."""
+    data = [{"id": name, "object": "model", "created": CREATED, "owned_by": "scripted"} for name in names]
+    return {"object": "list", "data": data}
 
 
 def _dumps(data: Any) -> str:
@@ -77,12 +89,12 @@ def _fragments(text: str, size: int) -> list[str]:
 
 
 def _chat_usage(reply: RenderedReply) -> dict[str, Any]:
-    prompt, completion = reply.usage
+    prompt, completion, cached = usage_of(reply)
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
@@ -202,7 +214,7 @@ def _output(reply: RenderedReply) -> list[dict[str, Any]]:
 def responses_json(reply: RenderedReply, request: dict[str, Any], *, final: bool = True) -> dict[str, Any]:
     """Render a ``response`` object; ``final=False`` gives the in-progress shell that streams start with."""
     incomplete = reply.finish_reason == "length"
-    prompt, completion = reply.usage
+    prompt, completion, cached = usage_of(reply)
     status = "in_progress" if not final else "incomplete" if incomplete else "completed"
     return {
         "id": f"resp_scripted{reply.number}",
@@ -227,7 +239,7 @@ def responses_json(reply: RenderedReply, request: dict[str, Any], *, final: bool
         "truncation": "disabled",
         "usage": {
             "input_tokens": prompt,
-            "input_tokens_details": {"cached_tokens": 0},
+            "input_tokens_details": {"cached_tokens": cached},
             "output_tokens": completion,
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": prompt + completion,
