@@ -192,8 +192,8 @@ async def test_a_summary_is_reused_until_more_must_go_and_its_cost_counted() -> 
     assert summary_request["messages"][0] == {"role": "system", "content": DEFAULT_SUMMARY_PROMPT}
     assert "a0_0" in summary_request["messages"][1]["content"]  # the oldest dropped turn
     assert "TASK" not in summary_request["messages"][1]["content"]  # the kept task is not summarised
-    assert turn["messages"][1]["content"].startswith("TASK")
-    assert turn["messages"][2]["content"].startswith("Summary of the earlier conversation")
+    assert turn["messages"][0]["content"].startswith("TASK")
+    assert turn["messages"][1]["content"].startswith("Summary of the earlier conversation")
     assert result.usage.requests == 2 and result.usage.input_tokens == 1100
     # gpt-4o: $2.50 in, $10 out per 1M tokens, both requests.
     assert result.usage.cost_usd == pytest.approx((1100 * 2.50 + 55 * 10.00) / 1e6)
