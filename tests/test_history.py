@@ -130,13 +130,18 @@ async def test_what_cannot_fit_ends_the_run_before_any_request() -> None:
 
 
 @pytest.mark.parametrize("api", ["chat", "responses"])
-@pytest.mark.parametrize("history", [KeepAll(), Truncate()])
-async def test_the_apis_context_length_exceeded_becomes_a_typed_error(api: Any, history: Any) -> None:
+@pytest.mark.parametrize(("history", "stream"), [(KeepAll(), False), (Truncate(), False), (KeepAll(), True)])
+async def test_the_apis_context_length_exceeded_becomes_a_typed_error(
+    api: Any, history: Any, stream: bool
+) -> None:
     message = "This model's maximum context length is 128000 tokens."
     model = ScriptedModel([api_error(400, message=message, code="context_length_exceeded")])
     agent = Agent(client=model.client(), api=api, history=history)
     with pytest.raises(ContextWindowExceeded) as info:
-        await agent.run("hello")
+        if stream:
+            _ = [event async for event in agent.run_stream("hello")]
+        else:
+            await agent.run("hello")
     assert isinstance(info.value.__cause__, openai.BadRequestError)
     assert message in str(info.value) and info.value.tokens is None
     assert info.value.messages == [{"role": "user", "content": "hello"}]
