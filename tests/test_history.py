@@ -270,3 +270,17 @@ def test_the_policy_is_part_of_the_agent_configuration() -> None:
     assert agent.history == Truncate(max_tokens=1000)
     assert agent.clone(history=KeepAll()).history == KeepAll()
     assert Agent().history == KeepAll()
+
+
+async def test_a_summary_too_long_to_fit_ends_the_run() -> None:
+    def answer(request: Any) -> Any:
+        if request["messages"][0]["content"] == DEFAULT_SUMMARY_PROMPT:
+            return reply(words("long", 2000))
+        raise AssertionError("the turn must not be sent")
+
+    model = ScriptedModel(answer)
+    agent = Agent(client=model.client(), history=Summarize(max_tokens=900, summary_tokens=100))
+    with pytest.raises(ContextWindowExceeded) as info:
+        await agent.run(messages=conversation(12))
+    assert info.value.limit == 900 and info.value.tokens is not None and info.value.tokens > 2000
+    assert len(model.requests) == 1 and info.value.usage.requests == 1
