@@ -284,3 +284,30 @@ async def test_a_summary_too_long_to_fit_ends_the_run() -> None:
         await agent.run(messages=conversation(12))
     assert info.value.limit == 900 and info.value.tokens is not None and info.value.tokens > 2000
     assert len(model.requests) == 1 and info.value.usage.requests == 1
+
+
+@tool(requires_approval=True)
+def refund(order: str) -> str:
+    """Refund an order.
+
+    Args:
+        order: The order id.
+    """
+    return f"refunded {order} " + words("r", 80)
+
+
+async def test_a_paused_run_resumes_under_a_window_policy(tmp_path: Path) -> None:
+    model = ScriptedModel(
+        [reply(tool_calls=[tool_call("refund", {"order": f"o{i}"})]) for i in range(4)] + [reply("done")]
+    )
+    agent = Agent(client=model.client(), tools=[refund], history=Truncate(max_tokens=400))
+    session = SQLiteSession("t", tmp_path / "s.sqlite3")
+    result = await agent.run("TASK: refund everything.", session=session)
+    while result.pending_tool_calls:
+        result = await agent.run(session=session, decisions=[c.approve() for c in result.pending_tool_calls])
+    assert result.output == "done"
+    stored = [i for i in await session.load() if not str(i.get("type", "")).startswith("agentkit.")]
+    assert len(stored) == 10  # the task, 4 calls, 4 results, the answer: nothing dropped
+    last = model.requests[-1]["messages"]
+    assert last[0]["content"] == "TASK: refund everything." and len(last) < 10
+    assert prompt_tokens(model.requests[-1], [refund.to_openai()]) <= 400
