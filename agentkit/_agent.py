@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 import threading
 import types
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, Literal
@@ -180,6 +180,8 @@ class Agent(Generic[DepsT, OutputT]):
         history: HistoryPolicy = _KEEP_ALL,
     ) -> None:
         by_name = _tools_by_name(name, tools)
+        if not isinstance(model, str) or not model:
+            raise ConfigurationError(f"Agent(model=...) must be a non-empty model name, not {model!r}.")
         _check_options(api, output_type)
         check_number("Agent(max_turns=...)", max_turns, minimum=1, integer=True)
         check_number("Agent(run_timeout=...)", run_timeout, minimum=0, exclusive=True, optional=True)
@@ -409,7 +411,7 @@ class Agent(Generic[DepsT, OutputT]):
         deps: DepsT = None,  # type: ignore[assignment]
         session: Session | None = None,
         decisions: Sequence[ToolDecision] | None = None,
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Run the loop with streaming requests, yielding typed events; the last is ``FinalResult``,
         preceded by ``RunPaused`` when the run stops at calls that wait for a decision."""
         async with aclosing(self._events(input, messages, deps, session, decisions, stream=True)) as events:
@@ -460,6 +462,8 @@ class Agent(Generic[DepsT, OutputT]):
 
 
 def _tools_by_name(agent_name: str, tools: Sequence[Tool[..., Any]]) -> dict[str, Tool[..., Any]]:
+    if isinstance(tools, Tool) or not isinstance(tools, Sequence):
+        raise ConfigurationError(f"Agent(tools=...) takes a list of tools, not {type(tools).__name__}.")
     if len(tools) > MAX_TOOLS:
         raise ConfigurationError(
             f"Agent {agent_name!r} has {len(tools)} tools; OpenAI accepts at most {MAX_TOOLS}."

@@ -10,14 +10,11 @@ OpenAI-compatible servers reuse call ids (``call_0``) on every turn.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 from .._result import ToolCall
 from .._wire import ModelAPI
-
-logger = logging.getLogger("agentkit")
 
 Slot = dict[str, Any] | ToolCall
 """A history item, or a ``ToolCall`` standing where its missing result belongs."""
@@ -66,7 +63,6 @@ def repair_history(api: ModelAPI, items: list[dict[str, Any]]) -> Repaired:
                 None,
             )
             if position is None:
-                logger.warning("dropping a stored tool result that answers no open call (%s)", call_id)
                 orphans.append(index)
             else:
                 answers[position] = item

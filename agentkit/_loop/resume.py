@@ -80,6 +80,12 @@ async def from_session(spec: RunSpec, session: Session, deps: Any, run_id: str) 
     """Load a thread and close its dangling tool calls, storing the closing results."""
     stored, waiting = strip_markers(await session.load())
     repaired = repair_history(spec.api, stored)
+    for index in repaired.orphans:
+        logger.warning(
+            "session %r: dropping stored item %d, a tool result that answers no open call",
+            session.session_id,
+            index,
+        )
     items, interrupted = await _close_dangling(
         spec, repaired, deps, run_id, session.session_id, waiting, session
     )

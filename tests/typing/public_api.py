@@ -3,6 +3,7 @@ runs it too). ``assert_type`` fails the check when an inferred type drifts."""
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import pydantic
@@ -70,6 +71,10 @@ async def check_agents() -> None:
 
     async with plain as same:
         assert_type(same, Agent[None, str])
+
+    async with aclosing(plain.run_stream("hi")) as events:
+        async for first in events:
+            assert_type(first, StreamEvent)
 
     async for event in plain.run_stream("hi"):
         assert_type(event, StreamEvent)
