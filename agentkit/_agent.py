@@ -126,7 +126,7 @@ class Agent(Generic[DepsT, OutputT]):
             ``Truncate(...)`` or ``Summarize(...)`` from ``agentkit.history``; for one run, use
             ``agent.clone(history=...)``.
         hooks: ``Hooks`` (or a list, called in order): sync or async callbacks before and after
-            the run, each model request and each tool call (see ``agentkit.Hooks``).
+            the run, each model request and each tool call (see ``agentkit.hooks.Hooks``).
         step_runner: Wraps every model request and tool function call as a step
             (``await step_runner(step, run)``): the seam for durable execution engines.
         input_guardrails: Checks on the run's new input, run concurrently with the first model
