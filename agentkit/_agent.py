@@ -18,6 +18,8 @@ from typing_extensions import Self, TypeVar
 from ._client import DefaultClients, resolve_client, sync_loop
 from ._config import check_number
 from ._events import FinalResult, StreamEvent
+from ._guardrail import Guardrail
+from ._hooks import Hooks, HookSet, StepRunner
 from ._limits import RateLimiter, UsageLimits
 from ._loop.dispatch import Dispatcher
 from ._loop.execute import Executor
@@ -70,6 +72,10 @@ _CONFIG = (
     "max_argument_chars",
     "max_argument_depth",
     "history",
+    "hooks",
+    "step_runner",
+    "input_guardrails",
+    "output_guardrails",
 )
 
 
@@ -119,6 +125,13 @@ class Agent(Generic[DepsT, OutputT]):
         history: What part of the history each request sends: ``KeepAll()`` (the default),
             ``Truncate(...)`` or ``Summarize(...)`` from ``agentkit.history``; for one run, use
             ``agent.clone(history=...)``.
+        hooks: ``Hooks`` (or a list, called in order): sync or async callbacks before and after
+            the run, each model request and each tool call (see ``agentkit.hooks.Hooks``).
+        step_runner: Wraps every model request and tool function call as a step
+            (``await step_runner(step, run)``): the seam for durable execution engines.
+        input_guardrails: Checks on the run's new input, run concurrently with the first model
+            request; one that trips cancels it and raises ``GuardrailTripped``.
+        output_guardrails: Checks on the final answer; one that trips raises ``GuardrailTripped``.
 
     Raises:
         ConfigurationError: An option is invalid (the message names it).
@@ -149,6 +162,10 @@ class Agent(Generic[DepsT, OutputT]):
     max_argument_chars: int
     max_argument_depth: int
     history: HistoryPolicy
+    hooks: tuple[Hooks, ...]
+    step_runner: StepRunner | None
+    input_guardrails: tuple[Guardrail, ...]
+    output_guardrails: tuple[Guardrail, ...]
 
     def __init__(
         self,
@@ -178,6 +195,10 @@ class Agent(Generic[DepsT, OutputT]):
         max_argument_chars: int = 1_000_000,
         max_argument_depth: int = 64,
         history: HistoryPolicy = _KEEP_ALL,
+        hooks: Hooks | Sequence[Hooks] = (),
+        step_runner: StepRunner | None = None,
+        input_guardrails: Sequence[Guardrail] = (),
+        output_guardrails: Sequence[Guardrail] = (),
     ) -> None:
         by_name = _tools_by_name(name, tools)
         if not isinstance(model, str) or not model:
@@ -224,6 +245,10 @@ class Agent(Generic[DepsT, OutputT]):
             "max_argument_chars": max_argument_chars,
             "max_argument_depth": max_argument_depth,
             "history": history,
+            "hooks": (hooks,) if isinstance(hooks, Hooks) else tuple(hooks),
+            "step_runner": step_runner,
+            "input_guardrails": tuple(input_guardrails),
+            "output_guardrails": tuple(output_guardrails),
         }
         set_ = object.__setattr__
         for key, value in config.items():
@@ -243,6 +268,7 @@ class Agent(Generic[DepsT, OutputT]):
             output_schema=_output_schema(output_type),
         )
         forced = tool_choice not in (None, "auto", "none")
+        hook_set = HookSet.of(config["hooks"])
         set_(
             self,
             "_spec",
@@ -259,6 +285,8 @@ class Agent(Generic[DepsT, OutputT]):
                     Executor(self._get_pool, tool_threads),
                     max_tool_output_chars,
                     ArgumentLimits(max_argument_chars, max_argument_depth),
+                    hooks=hook_set,
+                    step_runner=step_runner,
                 ),
                 output_type=output_type,
                 max_turns=max_turns,
@@ -273,6 +301,12 @@ class Agent(Generic[DepsT, OutputT]):
                     t.name for t in tools if t.executed_by == "client" or t.requires_approval is not False
                 ),
                 history=history,
+                toggled=tuple(t for t in tools if t.enabled is not None),
+                hooks=hook_set,
+                step_runner=step_runner,
+                input_guardrails=tuple(input_guardrails),
+                output_guardrails=tuple(output_guardrails),
+                name=name,
             ),
         )
 

@@ -27,7 +27,8 @@ The tree::
     │   ├── StreamInterruptedError     a streamed reply broke off or sent an unreadable event
     │   ├── UsageLimitExceeded         a run budget (``UsageLimits``) was reached
     │   ├── ContextWindowExceeded      the history does not fit the model's context window
-    │   └── ToolExecutionError         a tool raised and the agent re-raises tool errors
+    │   ├── ToolExecutionError         a tool raised and the agent re-raises tool errors
+    │   └── GuardrailTripped           an input or output guardrail stopped the run
     ├── CassetteError                  record/replay (``agentkit.testing``)
     │   ├── CassetteNotFoundError
     │   ├── RequestMismatchError       a request drifted from the recording
@@ -61,6 +62,7 @@ __all__ = [
     "ContextWindowExceeded",
     "EmptyResponseError",
     "FieldError",
+    "GuardrailTripped",
     "MaxTurnsExceeded",
     "MissingDescriptionWarning",
     "ModelBehaviorError",
@@ -250,6 +252,26 @@ class ToolExecutionError(RunError):
     def __init__(self, message: str, *, tool_name: str, messages: list[dict[str, Any]], usage: Usage) -> None:
         super().__init__(message, messages=messages, usage=usage)
         self.tool_name = tool_name
+
+
+class GuardrailTripped(RunError):
+    """A guardrail stopped the run: ``stage`` is ``"input"`` or ``"output"``, ``guardrail`` its
+    name and ``reason`` what it found (e.g. ``"flagged: violence"``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        guardrail: str,
+        stage: str,
+        reason: str,
+        messages: list[dict[str, Any]],
+        usage: Usage,
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.guardrail = guardrail
+        self.stage = stage
+        self.reason = reason
 
 
 class CassetteError(AgentkitError):

@@ -43,6 +43,7 @@ FINAL_ANSWERS = {
     "structured_output.py": "category: billing, urgency 4/5, orders A-1042, A-1043",
     "send_email.py": "Done: I e-mailed ada@example.com that the release moved to Friday.",
     "streaming.py": "final: Tokyo has far more people: about 14.1 million against 2.1 million in Paris.",
+    "approval.py": "Sent: I told ada@example.com it is 22°C and sunny in Paris.",
 }
 RECORDERS = {
     "record_weather_cassette.py": "weather.yaml",
@@ -208,3 +209,11 @@ def test_doc_context_manager_snippet(tmp_path: Path, monkeypatch: pytest.MonkeyP
         exec(block.group(1), namespace)
     exec(block.group(1), namespace)
     assert namespace["result"].output == "Sunny in Paris."  # type: ignore[attr-defined]
+
+
+def test_approval_example_sends_nothing_before_the_yes() -> None:
+    out = run(EXAMPLES / "approval.py").stdout.splitlines()
+    paused = out.index("paused; sent so far: []")
+    approved = out.index("approved (no terminal to ask at)")
+    assert paused < approved
+    assert out[-2].startswith("outbox: [{'to': 'ada@example.com'")

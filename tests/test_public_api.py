@@ -31,6 +31,14 @@ def test_top_level_all() -> None:
         assert getattr(agentkit, name) is not None
 
 
+def test_hooks_and_guardrails_all() -> None:
+    import agentkit.guardrails
+    import agentkit.hooks
+
+    assert agentkit.hooks.__all__ == ["Hooks", "ModelRequest", "ModelResponse", "Step", "StepRunner"]
+    assert agentkit.guardrails.__all__ == ["Guardrail", "GuardrailCheck", "moderation"]
+
+
 def test_events_all() -> None:
     assert sorted(agentkit.events.__all__) == [
         "FinalResult",

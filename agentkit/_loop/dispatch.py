@@ -17,7 +17,9 @@ no free tool thread    ``Error: no free tool thread ...`` (every ``def`` thread 
 result not serializable ``Error: the result of tool 'x' could not be serialized: ...``
 =====================  ==================================================================
 
-How functions are called and let go of at a deadline is ``execute``'s job.
+How functions are called and let go of at a deadline is ``execute``'s job. A tool with
+``max_concurrency`` waits for a free slot (shared by all runs of the agent on the event loop)
+before its function is called; the hooks see every call, and a step runner wraps each function call.
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ import dataclasses
 import hashlib
 import logging
 import traceback
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._context import RunContext
+from .._events import ToolCallResult
+from .._hooks import HookSet, Step, StepRunner, call_hooks
 from .._redact import redact
 from .._result import ToolCall
 from .._serialize import serialize_output, truncate
@@ -92,6 +97,29 @@ def idempotency_key(scope: str, ordinal: int, tool_call_id: str) -> str:
     return "ak-" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+class ConcurrencyLimits:
+    """One semaphore per limited tool and event loop, shared by every run of an agent."""
+
+    def __init__(self) -> None:
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @asynccontextmanager
+    async def slot(self, tool: Tool[..., Any]) -> AsyncIterator[None]:
+        """Hold one of the tool's ``max_concurrency`` slots (no-op for an unlimited tool)."""
+        if tool.max_concurrency is None:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        semaphores = self._by_loop.setdefault(loop, {})
+        semaphore = semaphores.get(tool.name)
+        if semaphore is None:
+            semaphore = semaphores[tool.name] = asyncio.Semaphore(tool.max_concurrency)
+        async with semaphore:
+            yield
+
+
 @dataclass
 class Dispatcher:
     """Runs tool calls for one agent; shared by all its runs."""
@@ -104,6 +132,12 @@ class Dispatcher:
     """Results longer than this are truncated, head and tail kept."""
     argument_limits: ArgumentLimits = field(default_factory=ArgumentLimits)
     """Size and nesting limits of the model's arguments."""
+    hooks: HookSet = field(default_factory=HookSet)
+    """Callbacks before and after each tool call."""
+    step_runner: StepRunner | None = None
+    """Wraps each tool function call as a step (durable execution)."""
+    concurrency: ConcurrencyLimits = field(default_factory=ConcurrencyLimits)
+    """The ``max_concurrency`` slots; shared by every run (and per-run copy) of the agent."""
 
     async def run(
         self,
@@ -168,9 +202,26 @@ class Dispatcher:
         failures: Mapping[str, int],
         on_result: Callable[[CallOutcome], Awaitable[None]] | None,
     ) -> CallOutcome:
-        outcome = await self._execute(call, ordinal, scope, context, failures)
+        if self.hooks.before_tool_call or self.hooks.after_tool_call:
+            outcome = await self._hooked(call, ordinal, scope, context, failures)
+        else:
+            outcome = await self._execute(call, ordinal, scope, context, failures)
         if on_result is not None:
             await on_result(outcome)
+        return outcome
+
+    async def _hooked(
+        self, call: ToolCall, ordinal: int, scope: str, context: RunContext[Any], failures: Mapping[str, int]
+    ) -> CallOutcome:
+        per_call = _call_context(context, call, call.name, failures, scope, ordinal)
+        try:
+            await call_hooks(self.hooks.before_tool_call, per_call, call)
+        except ToolRetry as exc:
+            outcome = self._error(call, exc.message)
+        else:
+            outcome = await self._execute(call, ordinal, scope, context, failures)
+        result = ToolCallResult(call.tool_call_id, call.name, outcome.content, outcome.is_error)
+        await call_hooks(self.hooks.after_tool_call, per_call, call, result)
         return outcome
 
     async def _execute(
@@ -189,18 +240,32 @@ class Dispatcher:
             return self._error(call, f"{exc}\nFix the arguments and call the tool again.")
         args: tuple[Any, ...] = ()
         if tool.takes_context:
-            args = (
-                dataclasses.replace(
-                    context,
-                    tool_call_id=call.tool_call_id,
-                    tool_name=tool.name,
-                    retry=failures.get(tool.name, 0),
-                    idempotency_key=idempotency_key(scope, ordinal, call.tool_call_id),
-                ),
-            )
+            args = (_call_context(context, call, tool.name, failures, scope, ordinal),)
+        step = None
+        if self.step_runner is not None:
+            key = idempotency_key(scope, ordinal, call.tool_call_id)
+            step = Step("tool_call", tool.name, context.run_id, 0, call.tool_call_id, key)
+        return await self._invoke(tool, call, args, kwargs, step)
+
+    async def _invoke(
+        self,
+        tool: Tool[..., Any],
+        call: ToolCall,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        step: Step | None,
+    ) -> CallOutcome:
+        """Call the function (in its concurrency slot, through the step runner); failures are data."""
         label = f"tool {tool.name!r} (call {call.tool_call_id})"
+
+        async def run() -> Any:
+            async with self.concurrency.slot(tool):
+                return await self.executor.call(
+                    tool.function, tool.is_async, args, kwargs, tool.timeout, label
+                )
+
         try:
-            value = await self.executor.call(tool.function, tool.is_async, args, kwargs, tool.timeout, label)
+            value = await (run() if self.step_runner is None or step is None else self.step_runner(step, run))
         except ToolRetry as exc:
             return self._error(call, exc.message)
         except TimedOut:
@@ -245,3 +310,16 @@ class Dispatcher:
             "tool call %s (%r) failed: %s", call.tool_call_id, call.name, redact(text.splitlines()[0])
         )
         return CallOutcome(call, truncate(text, self.max_output_chars), True)
+
+
+def _call_context(
+    context: RunContext[Any], call: ToolCall, name: str, failures: Mapping[str, int], scope: str, ordinal: int
+) -> RunContext[Any]:
+    """The run's context for one tool call."""
+    return dataclasses.replace(
+        context,
+        tool_call_id=call.tool_call_id,
+        tool_name=name,
+        retry=failures.get(name, 0),
+        idempotency_key=idempotency_key(scope, ordinal, call.tool_call_id),
+    )

@@ -15,8 +15,8 @@ from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-from .._context import RunContext
 from .._events import FinalResult, RunPaused, StreamEvent, TextDelta, TurnFinished
+from .._hooks import call_hooks
 from .._redact import redact
 from .._result import ToolDecision, Usage
 from .._session import Session
@@ -31,14 +31,16 @@ from ..exceptions import (
     UsageLimitExceeded,
 )
 from .calls import resume_calls, run_tools
+from .guard import check_output, guard_first, start_input_checks
 from .journal import Journal, NullJournal, SessionJournal
 from .output import OutputMismatch, parse_output, retry_prompt
 from .pending import match_decisions
+from .per_run import for_run
 from .reply import reply_problem
 from .resume import from_messages, from_session
 from .spec import RunSpec
 from .state import NOT_RUN_LIMIT, RunState
-from .turn import Deadline, model_turn
+from .turn import Deadline, after_request, before_request, model_turn, step_for
 from .window import context_overflow
 
 if TYPE_CHECKING:
@@ -59,8 +61,32 @@ async def run_loop(
     """Run the loop, yielding events (only the final one unless ``stream``)."""
     deadline = Deadline.start(spec.run_timeout)
     state = await _start(spec, user_input, messages, deps, session, decisions)
+    state.verdict = start_input_checks(state, client, user_input)
+    after_run = state.spec.hooks.after_run
+    ended = False
     try:
-        async with aclosing(_turns(spec, client, state, deps, deadline, stream)) as events:
+        async with aclosing(_checked(state.spec, client, state, deadline, stream)) as events:
+            async for event in events:
+                if isinstance(event, FinalResult) and after_run:
+                    ended = True
+                    await call_hooks(after_run, state.context, event.result, None)
+                yield event
+    except Exception as exc:
+        if after_run and not ended:
+            await call_hooks(after_run, state.context, None, exc)
+        raise
+    finally:
+        if state.verdict is not None and not state.verdict.done():
+            state.verdict.cancel()
+            await asyncio.gather(state.verdict, return_exceptions=True)
+
+
+async def _checked(
+    spec: RunSpec, client: AsyncOpenAI, state: RunState, deadline: Deadline, stream: bool
+) -> AsyncGenerator[StreamEvent, None]:
+    """Run the turns; give every error the transcript (and an unexpected one a ``RunError``)."""
+    try:
+        async with aclosing(_turns(spec, client, state, deadline, stream)) as events:
             async for event in events:
                 yield event
     except asyncio.TimeoutError as exc:
@@ -92,10 +118,11 @@ def _unexpected(exc: BaseException, state: RunState) -> RunError:
 
 
 async def _turns(
-    spec: RunSpec, client: AsyncOpenAI, state: RunState, deps: Any, deadline: Deadline, stream: bool
+    spec: RunSpec, client: AsyncOpenAI, state: RunState, deadline: Deadline, stream: bool
 ) -> AsyncGenerator[StreamEvent, None]:
     """Request, run tools, repeat, until a final answer or a pause (the last event)."""
-    context: RunContext[Any] = RunContext(deps=deps, run_id=state.run_id, usage=state.usage)
+    context = state.context
+    await call_hooks(spec.hooks.before_run, context)
     if state.decisions:
         async with aclosing(resume_calls(spec, state, context, deadline, stream)) as events:
             async for event in events:
@@ -109,7 +136,7 @@ async def _turns(
                 else:
                     yield part
         assert reply is not None
-        async with aclosing(_after_reply(spec, state, context, reply, deadline, stream)) as events:
+        async with aclosing(_after_reply(spec, client, state, reply, deadline, stream)) as events:
             async for event in events:
                 yield event
                 if isinstance(event, FinalResult):
@@ -118,15 +145,15 @@ async def _turns(
 
 async def _after_reply(
     spec: RunSpec,
+    client: AsyncOpenAI,
     state: RunState,
-    context: RunContext[Any],
     reply: ModelTurn,
     deadline: Deadline,
     stream: bool,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Run the reply's tool calls (ending with a pause if some wait), or finish with its answer."""
     if reply.tool_calls:
-        async with aclosing(run_tools(spec, state, context, reply, deadline, stream)) as events:
+        async with aclosing(run_tools(spec, state, state.context, reply, deadline, stream)) as events:
             async for event in events:
                 yield event
         if state.paused:
@@ -136,6 +163,7 @@ async def _after_reply(
         return
     output = await _final_output(spec, state, reply)
     if output is not _RETRY:
+        await check_output(state, client, reply.text or "")
         if stream:
             yield TurnFinished(state.turn, reply.usage, _copy(state.usage))
         yield FinalResult(state.result(output, reply.finish_reason or "stop"))
@@ -166,7 +194,8 @@ async def _start(
         decided = {d.tool_call_id for d in decisions or ()}
         start = await from_messages(spec, messages, deps, run_id, decided)
         journal = NullJournal()
-    state = RunState(spec, journal, start, run_id)
+    state = RunState(spec, journal, start, run_id, deps=deps)
+    state.spec = for_run(spec, state.context)
     if start.waiting or decisions:
         state.decisions = match_decisions(start.waiting, decisions or ())
     if isinstance(user_input, str):
@@ -190,7 +219,10 @@ async def _request(
         client, request, state.history, deadline=deadline, usage=state.usage, transcript=state.transcript
     )
     estimate = await _rate_limit(spec, request, sent)
-    turn = model_turn(spec.api, client, request, sent, deadline, stream=stream)
+    seen = await before_request(spec, state, request, sent)
+    turn = model_turn(spec.api, client, request, sent, deadline, stream=stream, step=step_for(spec, state))
+    if state.verdict is not None and state.turn == 1:
+        turn = guard_first(turn, state.verdict, state)
     async with aclosing(turn) as parts:
         async for part in parts:
             if isinstance(part, str):
@@ -202,6 +234,7 @@ async def _request(
                 spec.rate_limiter.settle(request.model, estimate, part.usage.total_tokens)
             await state.extend(part.items)
             await _check_reply(spec, state, part)
+            await after_request(spec, state, seen, part)
             yield part
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from .._guardrail import Guardrail
+from .._hooks import HookSet, StepRunner
 from .._limits import RateLimiter, UsageLimits
+from .._tool import Tool
 from .._wire import ModelAPI, Request
 from ..history import HistoryPolicy, KeepAll
 from .dispatch import Dispatcher
@@ -48,3 +51,15 @@ class RunSpec:
     """Names of the tools whose calls may pause the run (approval or client-executed)."""
     history: HistoryPolicy = _KEEP_ALL
     """What part of the history each request sends (``agentkit.history``)."""
+    toggled: tuple[Tool[..., Any], ...] = ()
+    """The tools with an ``enabled`` predicate, evaluated at the start of each run."""
+    hooks: HookSet = field(default_factory=HookSet)
+    """Callbacks around the run and its model requests (tool-call hooks are the dispatcher's)."""
+    step_runner: StepRunner | None = None
+    """Wraps each model request as a step (the dispatcher wraps tool calls)."""
+    input_guardrails: tuple[Guardrail, ...] = ()
+    """Checks on the run's new input, raced against the first model request."""
+    output_guardrails: tuple[Guardrail, ...] = ()
+    """Checks on the final answer."""
+    name: str = "agent"
+    """The agent's name (for traces)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._context import RunContext
+from .._guardrail import Guardrail
 from .._result import RunResult, ToolCall, ToolDecision, Usage
 from .cost import Pricer
 from .journal import Journal
@@ -44,6 +47,12 @@ class RunState:
     """Prices each reply (one model-table look-up per model per run)."""
     window: Window = field(init=False)
     """What each request sends of ``history`` (the agent's history policy)."""
+    context: RunContext[Any] = field(init=False)
+    """The run's context (hooks, guardrails, tools)."""
+    deps: Any = None
+    """The run's ``deps=``."""
+    verdict: asyncio.Future[tuple[Guardrail, str] | None] | None = None
+    """The input guardrails' verdict, being computed alongside the first request."""
 
     def __post_init__(self) -> None:
         self.window = Window(self.spec.history, self.spec.api, self.pricer)
@@ -52,6 +61,7 @@ class RunState:
         # new_messages starts at the first of them.
         self.new_start = min(self.start.holes, default=len(self.history))
         self.calls_seen = self.start.calls
+        self.context = RunContext(deps=self.deps, run_id=self.run_id, usage=self.usage)
 
     def transcript(self) -> dict[str, Any]:
         """The keyword arguments every ``RunError`` carries."""

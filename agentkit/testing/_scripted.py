@@ -17,6 +17,7 @@ import httpx2
 
 from .._client import override_client
 from . import _wire
+from ._moderation import Flagger, moderation_json
 from ._pairing import pairing_problem
 
 if TYPE_CHECKING:
@@ -155,7 +156,13 @@ class ScriptedModel:
     """
 
     def __init__(
-        self, script: Script, *, max_retries: int = 0, chunk_size: int = 4, models: Sequence[str] = ()
+        self,
+        script: Script,
+        *,
+        max_retries: int = 0,
+        chunk_size: int = 4,
+        models: Sequence[str] = (),
+        flag: Flagger | None = None,
     ) -> None:
         """Create the model.
 
@@ -166,6 +173,9 @@ class ScriptedModel:
             max_retries: The SDK's retries for clients made by :meth:`client`; 0 so that a
                 scripted 429 or 500 surfaces at once.
             chunk_size: Characters per streamed fragment of tool-call arguments.
+            flag: Answers ``POST /moderations``: ``flag(text)`` returns the categories to flag
+                (e.g. ``["violence"]``); ``None`` lets every text pass. Moderation requests are
+                kept in ``moderation_requests`` and use no scripted reply.
         """
         self._replies: list[ScriptItem] | None = None
         self._function: Callable[[ScriptedRequest], ScriptItem] | None = None
@@ -177,6 +187,9 @@ class ScriptedModel:
         self.chunk_size = chunk_size
         self.models = list(models)
         self.requests: list[ScriptedRequest] = []
+        self.flag = flag
+        self.moderation_requests: list[dict[str, Any]] = []
+        """Every ``/moderations`` request body received, in order."""
         """Every request received, in order."""
         self._explicit_ids = {c.id for r in self._replies or () if isinstance(r, Reply) for c in r.tool_calls}
         self._next_call = 0
@@ -240,6 +253,10 @@ class ScriptedModel:
             path = path[3:]
         if request.method == "GET" and path == "/models":
             return httpx2.Response(200, json=_wire.models_json(self.models))
+        if request.method == "POST" and path == "/moderations":
+            self.moderation_requests.append(json.loads(request.content or b"{}"))
+            body = moderation_json(self.moderation_requests[-1], self.flag, len(self.moderation_requests))
+            return httpx2.Response(200, json=body)
         if request.method != "POST" or path not in ("/chat/completions", "/responses"):
             raise AssertionError(
                 f"ScriptedModel serves POST /chat/completions and /responses, not {request.method} {path}"

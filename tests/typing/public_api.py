@@ -11,6 +11,8 @@ from typing_extensions import assert_type
 
 from agentkit import Agent, PendingToolCall, RunContext, RunResult, ToolCall, ToolDecision, Usage, tool
 from agentkit.events import FinalResult, RunPaused, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted
+from agentkit.guardrails import moderation
+from agentkit.hooks import Hooks
 
 
 class Weather(pydantic.BaseModel):
@@ -65,6 +67,9 @@ async def check_agents() -> None:
 
     both = Agent(deps_type=Deps, output_type=Weather)
     assert_type(both, Agent[Deps, Weather])
+
+    hooked = Agent(hooks=Hooks(before_run=lambda ctx: None), input_guardrails=[moderation()])
+    assert_type(hooked, Agent[None, str])
 
     clone = typed.clone(model="gpt-4o")
     assert_type(clone, Agent[None, Weather])
