@@ -4,7 +4,6 @@ number of concurrent runs."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 import types
 from collections.abc import AsyncGenerator, Mapping, Sequence
@@ -12,27 +11,20 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
-import pydantic
 from typing_extensions import Self, TypeVar
 
+from ._build import build_spec, check_config
 from ._client import DefaultClients, resolve_client, sync_loop
-from ._config import check_number
 from ._events import FinalResult, StreamEvent
 from ._guardrail import Guardrail
-from ._hooks import Hooks, HookSet, StepRunner
+from ._hooks import Hooks, StepRunner
 from ._limits import RateLimiter, UsageLimits
-from ._loop.dispatch import Dispatcher
-from ._loop.execute import Executor
 from ._loop.run import run_loop
 from ._loop.spec import RunSpec
 from ._result import RunResult, ToolDecision
-from ._schema.strict_schema import NotStrictError, to_strict_schema
-from ._tool import ArgumentLimits, Tool
-from ._wire import MAX_TOOLS, Request
-from ._wire._chat import ChatAPI
-from ._wire._responses import ResponsesAPI
-from .exceptions import ConfigurationError, SyncInAsyncError
-from .history import HistoryPolicy, KeepAll, check_policy
+from ._tool import Tool
+from .exceptions import SyncInAsyncError
+from .history import HistoryPolicy, KeepAll
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -200,26 +192,6 @@ class Agent(Generic[DepsT, OutputT]):
         input_guardrails: Sequence[Guardrail] = (),
         output_guardrails: Sequence[Guardrail] = (),
     ) -> None:
-        by_name = _tools_by_name(name, tools)
-        if not isinstance(model, str) or not model:
-            raise ConfigurationError(f"Agent(model=...) must be a non-empty model name, not {model!r}.")
-        _check_options(api, output_type)
-        check_number("Agent(max_turns=...)", max_turns, minimum=1, integer=True)
-        check_number("Agent(run_timeout=...)", run_timeout, minimum=0, exclusive=True, optional=True)
-        check_number("Agent(max_tool_retries=...)", max_tool_retries, minimum=0, integer=True)
-        check_number("Agent(max_failed_turns=...)", max_failed_turns, minimum=0, integer=True)
-        check_number(
-            "Agent(max_tool_output_chars=...)",
-            max_tool_output_chars,
-            minimum=100,
-            integer=True,
-            optional=True,
-        )
-        check_number("Agent(tool_threads=...)", tool_threads, minimum=1, integer=True)
-        check_number("Agent(max_argument_chars=...)", max_argument_chars, minimum=2, integer=True)
-        check_number("Agent(max_argument_depth=...)", max_argument_depth, minimum=1, integer=True)
-        _check_limits(usage_limits)
-        check_policy(history)
         config = {
             "model": model,
             "name": name,
@@ -250,6 +222,7 @@ class Agent(Generic[DepsT, OutputT]):
             "input_guardrails": tuple(input_guardrails),
             "output_guardrails": tuple(output_guardrails),
         }
+        check_config(config)
         set_ = object.__setattr__
         for key, value in config.items():
             set_(self, key, value)
@@ -257,58 +230,7 @@ class Agent(Generic[DepsT, OutputT]):
         set_(self, "_defaults", DefaultClients())
         set_(self, "_pool", None)
         set_(self, "_pool_lock", threading.Lock())
-        wire = ChatAPI() if api == "chat" else ResponsesAPI()
-        request = Request(
-            model=model,
-            instructions=instructions,
-            tool_params=[t.to_openai() if api == "chat" else t.to_responses() for t in tools],
-            settings=dict(model_settings or {}),
-            tool_choice=tool_choice,
-            parallel_tool_calls=parallel_tool_calls,
-            output_schema=_output_schema(output_type),
-        )
-        forced = tool_choice not in (None, "auto", "none")
-        hook_set = HookSet.of(config["hooks"])
-        set_(
-            self,
-            "_spec",
-            RunSpec(
-                api=wire,
-                request=request,
-                request_after_tools=(
-                    dataclasses.replace(request, tool_choice="auto")
-                    if forced and reset_tool_choice
-                    else request
-                ),
-                dispatcher=Dispatcher(
-                    by_name,
-                    Executor(self._get_pool, tool_threads),
-                    max_tool_output_chars,
-                    ArgumentLimits(max_argument_chars, max_argument_depth),
-                    hooks=hook_set,
-                    step_runner=step_runner,
-                ),
-                output_type=output_type,
-                max_turns=max_turns,
-                run_timeout=run_timeout,
-                max_tool_retries=max_tool_retries,
-                max_failed_turns=max_failed_turns,
-                raise_tool_errors=raise_tool_errors,
-                allow_truncated_output=allow_truncated_output,
-                usage_limits=usage_limits,
-                rate_limiter=rate_limiter,
-                gated=frozenset(
-                    t.name for t in tools if t.executed_by == "client" or t.requires_approval is not False
-                ),
-                history=history,
-                toggled=tuple(t for t in tools if t.enabled is not None),
-                hooks=hook_set,
-                step_runner=step_runner,
-                input_guardrails=tuple(input_guardrails),
-                output_guardrails=tuple(output_guardrails),
-                name=name,
-            ),
-        )
+        set_(self, "_spec", build_spec(config, self._get_pool))
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(
@@ -493,54 +415,3 @@ class Agent(Generic[DepsT, OutputT]):
         _defaults: DefaultClients
         _pool: ThreadPoolExecutor | None
         _pool_lock: threading.Lock
-
-
-def _tools_by_name(agent_name: str, tools: Sequence[Tool[..., Any]]) -> dict[str, Tool[..., Any]]:
-    if isinstance(tools, Tool) or not isinstance(tools, Sequence):
-        raise ConfigurationError(f"Agent(tools=...) takes a list of tools, not {type(tools).__name__}.")
-    if len(tools) > MAX_TOOLS:
-        raise ConfigurationError(
-            f"Agent {agent_name!r} has {len(tools)} tools; OpenAI accepts at most {MAX_TOOLS}."
-        )
-    by_name: dict[str, Tool[..., Any]] = {}
-    for t in tools:
-        if not isinstance(t, Tool):
-            raise ConfigurationError(f"{t!r} is not a Tool: decorate it with @agentkit.tool.")
-        if t.name in by_name:
-            raise ConfigurationError(f"Two tools are named {t.name!r}.")
-        by_name[t.name] = t
-    return by_name
-
-
-def _check_options(api: str, output_type: type[Any] | None) -> None:
-    if api not in ("chat", "responses"):
-        raise ConfigurationError(f"api must be 'chat' or 'responses', not {api!r}.")
-    if output_type is not None and not (
-        isinstance(output_type, type) and issubclass(output_type, pydantic.BaseModel)
-    ):
-        raise ConfigurationError("output_type must be a pydantic BaseModel subclass.")
-
-
-def _check_limits(limits: UsageLimits | None) -> None:
-    if limits is None:
-        return
-    if not isinstance(limits, UsageLimits):
-        raise ConfigurationError(f"usage_limits must be a UsageLimits, not {type(limits).__name__}.")
-    for option in ("tool_calls", "input_tokens", "output_tokens"):
-        check_number(
-            f"UsageLimits({option}=...)", getattr(limits, option), minimum=0, integer=True, optional=True
-        )
-    check_number("UsageLimits(cost_usd=...)", limits.cost_usd, minimum=0, optional=True)
-
-
-def _output_schema(output_type: type[Any] | None) -> tuple[str, dict[str, Any]] | None:
-    """The strict JSON schema of ``output_type``, from the same engine as the tools' schemas."""
-    if output_type is None:
-        return None
-    try:
-        schema, _report = to_strict_schema(output_type.model_json_schema(), nullable={})
-    except NotStrictError as exc:
-        raise ConfigurationError(
-            f"output_type {output_type.__name__} cannot be a strict structured output: {exc}"
-        ) from exc
-    return output_type.__name__, schema

@@ -5,30 +5,33 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import logging
-import math
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
-import pydantic
 from pydantic_core import from_json, to_json
 
 from ._context import RunContext
+from ._schema.arguments import (
+    DEFAULT_LIMITS,
+    ArgumentLimits,
+    ArgumentsValidator,
+    decode_arguments,
+    json_type,
+    make_validator,
+)
 from ._schema.callable import inspect_callable
 from ._schema.check import check_json_schema
 from ._schema.docstring import DocstringFormat
-from ._schema.extra import UnknownFields
 from ._schema.function_schema import (
-    FunctionSchema,
-    Parameter,
     function_schema,
 )
 from ._schema.strict_schema import NotStrictError, to_strict_schema
 from .exceptions import FieldError, MissingDescriptionWarning, ToolArgumentsError, ToolDefinitionError
 
-__all__ = ["ApprovalPredicate", "ArgumentLimits", "EnabledPredicate", "Tool", "client_tool", "tool"]
+__all__ = ["ApprovalPredicate", "EnabledPredicate", "Tool", "client_tool", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,20 +42,6 @@ EnabledPredicate = Callable[[RunContext[Any]], bool]
 """``(ctx) -> bool``: whether the tool is offered to the model in this run."""
 
 logger = logging.getLogger("agentkit")
-
-
-@dataclass(frozen=True)
-class ArgumentLimits:
-    """Bounds on a tool call's ``arguments`` before they are parsed; past them the call is rejected
-    as data (the model reads the error), never a ``RecursionError`` or a huge allocation."""
-
-    max_chars: int = 1_000_000
-    """Characters of the raw JSON arguments string."""
-    max_depth: int = 64
-    """Nesting depth of objects and arrays."""
-
-
-_DEFAULT_LIMITS = ArgumentLimits()
 
 
 @dataclass(eq=False)
@@ -100,7 +89,7 @@ class Tool(Generic[P, R]):
         return self.function(*args, **kwargs)
 
     def validate(
-        self, arguments: str | bytes | Mapping[str, Any], *, limits: ArgumentLimits = _DEFAULT_LIMITS
+        self, arguments: str | bytes | Mapping[str, Any], *, limits: ArgumentLimits = DEFAULT_LIMITS
     ) -> dict[str, Any]:
         """Validate the model's arguments into keyword arguments for the function.
 
@@ -122,10 +111,10 @@ class Tool(Generic[P, R]):
         Raises:
             ToolArgumentsError: Invalid JSON, not an object, or invalid fields; lists every problem.
         """
-        data = _decode(self.name, arguments, limits)
+        data = decode_arguments(self.name, arguments, limits)
         if not isinstance(data, Mapping):
             raise ToolArgumentsError(
-                self.name, [FieldError("", f"expected a JSON object, got {_json_type(data)}")]
+                self.name, [FieldError("", f"expected a JSON object, got {json_type(data)}")]
             )
         if self.executed_by == "client":
             return dict(data)  # The client validates its own tool's arguments.
@@ -134,7 +123,7 @@ class Tool(Generic[P, R]):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MissingDescriptionWarning)
                 fs = function_schema(self.function, name=self.name)
-            self._validator = _validator(fs, self.strict)
+            self._validator = make_validator(fs, self.strict)
         return self._validator(data)
 
     def to_openai(self) -> dict[str, Any]:
@@ -158,11 +147,6 @@ class Tool(Generic[P, R]):
             "parameters": self.parameters,
             "strict": self.strict,
         }
-
-
-def _json_type(value: Any) -> str:
-    names = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 @overload
@@ -365,7 +349,7 @@ def _build_tool(
         idempotent=idempotent,
         max_retries=max_retries,
         strict_report=tuple(report),
-        _validator=_validator(fs, use_strict),
+        _validator=make_validator(fs, use_strict),
     )
 
 
@@ -404,123 +388,3 @@ def client_tool(name: str, *, description: str, parameters: dict[str, Any]) -> T
         takes_context=False,
         executed_by="client",
     )
-
-
-def _decode(name: str, arguments: str | bytes | Mapping[str, Any], limits: ArgumentLimits) -> Any:
-    if isinstance(arguments, (str, bytes)):
-        if len(arguments) > limits.max_chars:
-            raise ToolArgumentsError(
-                name,
-                [
-                    FieldError(
-                        "", f"arguments are {len(arguments)} characters; the limit is {limits.max_chars}"
-                    )
-                ],
-            )
-        try:
-            data = from_json(arguments or "{}", allow_inf_nan=False)
-        except ValueError as exc:
-            raise ToolArgumentsError(
-                name, [FieldError("", f"expected a JSON object, got invalid JSON: {exc}")]
-            ) from None
-    else:
-        data = arguments
-    problem = _shape_problem(data, limits.max_depth)
-    if problem:
-        raise ToolArgumentsError(name, [FieldError("", problem)])
-    return data
-
-
-def _shape_problem(data: Any, max_depth: int) -> str | None:
-    """Check nesting depth and non-finite numbers without recursion."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"{value!r} is not a JSON number"
-        if isinstance(value, (dict, list, tuple)):
-            if depth > max_depth:
-                return f"arguments are nested deeper than {max_depth} levels"
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items)
-    return None
-
-
-def _validator(fs: FunctionSchema, strict: bool) -> ArgumentsValidator:
-    # In strict mode every parameter with a default is nullable, and null means the default.
-    null_means_default = frozenset(p.name for p in fs.params if strict and not p.required)
-    schema = fs.parameters
-    unknown = UnknownFields(schema.get("$defs") or {})
-    return ArgumentsValidator(fs.name, fs.params, null_means_default, unknown, schema.get("properties") or {})
-
-
-class ArgumentsValidator:
-    """Validates a tool's decoded arguments into keyword arguments for the function."""
-
-    def __init__(
-        self,
-        tool_name: str,
-        params: tuple[Parameter, ...],
-        null_means_default: frozenset[str],
-        unknown: UnknownFields,
-        properties: Mapping[str, Any],
-    ) -> None:
-        self.tool_name = tool_name
-        self.params = params
-        self.null_means_default = null_means_default
-        self.known = frozenset(p.name for p in params)
-        self.unknown = unknown
-        self.properties = properties
-
-    def __call__(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate ``data``; report every problem at once.
-
-        Raises:
-            ToolArgumentsError: Unknown, missing or invalid fields.
-        """
-        kwargs: dict[str, Any] = {}
-        errors: list[FieldError] = []
-        for param in self.params:
-            if param.name not in data:
-                if param.required:
-                    errors.append(FieldError(param.name, "missing required field"))
-                else:
-                    kwargs[param.name] = param.make_default()
-                continue
-            value = data[param.name]
-            if value is None and param.name in self.null_means_default:
-                kwargs[param.name] = param.make_default()
-                continue
-            try:
-                kwargs[param.name] = param.adapter.validate_python(value)
-            except pydantic.ValidationError as exc:
-                errors.extend(_field_errors(param.name, exc))
-                continue
-            if isinstance(value, (dict, list)):
-                for path in self.unknown.find(value, self.properties.get(param.name), param.name):
-                    errors.append(FieldError(path, "unknown field"))
-        if not data.keys() <= self.known:
-            expected = ", ".join(sorted(self.known)) or "no arguments"
-            unknown = [key for key in data if key not in self.known]
-            errors.extend(
-                FieldError(str(key), f"unknown field; expected one of: {expected}") for key in unknown
-            )
-        if errors:
-            raise ToolArgumentsError(self.tool_name, errors)
-        return kwargs
-
-
-def _field_errors(name: str, exc: pydantic.ValidationError) -> Iterator[FieldError]:
-    for error in exc.errors(include_url=False, include_context=False):
-        path = ".".join([name, *(str(part) for part in error["loc"])])
-        if error["type"] == "missing":
-            yield FieldError(path, "missing required field")
-            continue
-        if error["type"] == "extra_forbidden":
-            yield FieldError(path, "unknown field")
-            continue
-        message = error["msg"]
-        if message.startswith("Input should be "):
-            message = "expected " + message[len("Input should be ") :]
-        got = repr(error["input"])
-        yield FieldError(path, f"{message}, got {got if len(got) <= 80 else got[:77] + '...'}")

@@ -41,8 +41,9 @@ from .._events import ToolCallResult
 from .._hooks import HookSet, Step, StepRunner, call_hooks
 from .._redact import redact
 from .._result import ToolCall
+from .._schema.arguments import ArgumentLimits
 from .._serialize import serialize_output, truncate
-from .._tool import ArgumentLimits, Tool
+from .._tool import Tool
 from ..exceptions import ToolArgumentsError, ToolRetry
 from .execute import Executor, NoFreeThread, SelfCancelled, TimedOut
 

@@ -17,8 +17,9 @@ from typing import Any, Literal
 
 from .._context import RunContext
 from .._result import PendingToolCall, ToolCall, ToolDecision
+from .._schema.arguments import ArgumentLimits
 from .._serialize import serialize_output, truncate
-from .._tool import ArgumentLimits, Tool
+from .._tool import Tool
 from ..exceptions import ToolArgumentsError, ToolDecisionError
 from .dispatch import Dispatcher
 
