@@ -23,7 +23,7 @@ from ._loop.run import run_loop
 from ._loop.spec import RunSpec
 from ._result import RunResult, ToolDecision
 from ._tool import Tool
-from .exceptions import SyncInAsyncError
+from .exceptions import ConfigurationError, SyncInAsyncError
 from .history import HistoryPolicy, KeepAll
 
 if TYPE_CHECKING:
@@ -196,7 +196,7 @@ class Agent(Generic[DepsT, OutputT]):
             "model": model,
             "name": name,
             "instructions": instructions,
-            "tools": tuple(tools),
+            "tools": tools,
             "api": api,
             "max_turns": max_turns,
             "model_settings": types.MappingProxyType(dict(model_settings or {})),
@@ -223,6 +223,7 @@ class Agent(Generic[DepsT, OutputT]):
             "output_guardrails": tuple(output_guardrails),
         }
         check_config(config)
+        config["tools"] = tuple(tools)
         set_ = object.__setattr__
         for key, value in config.items():
             set_(self, key, value)
@@ -384,6 +385,11 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         stream: bool,
     ) -> AsyncGenerator[StreamEvent, None]:
+        if deps is None and (needing := [t.name for t in self.tools if t.needs_deps]):
+            raise ConfigurationError(
+                f"Tool(s) {', '.join(map(repr, needing))} take a RunContext with dependencies, but the run "
+                "got no deps=: pass agent.run(..., deps=...)."
+            )
         client = self.client
         loop_events = run_loop(
             self._spec,

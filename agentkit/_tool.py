@@ -65,6 +65,8 @@ class Tool(Generic[P, R]):
     """Whether ``function`` is a coroutine function."""
     takes_context: bool
     """The function's first parameter is a ``RunContext``: the loop passes it positionally."""
+    needs_deps: bool = False
+    """Its ``RunContext[Deps]`` names a ``Deps`` that ``None`` does not satisfy: runs must pass ``deps=``."""
     timeout: float | None = None
     """Seconds a call may take before the loop gives up on it; ``None`` for no limit."""
     idempotent: bool = False
@@ -345,6 +347,7 @@ def _build_tool(
         function=func,
         is_async=inspect_callable(func).is_async,
         takes_context=fs.takes_context,
+        needs_deps=fs.needs_deps,
         timeout=timeout,
         idempotent=idempotent,
         max_retries=max_retries,

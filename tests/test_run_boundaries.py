@@ -67,6 +67,37 @@ def test_session_options_are_checked_when_given(tmp_path: Path, options: dict[st
         SQLiteSession("t", path=str(tmp_path / "s.sqlite3"), **options)
 
 
+async def test_a_run_without_the_deps_its_tools_need_is_refused() -> None:
+    from agentkit import RunContext
+
+    @tool
+    def add(ctx: RunContext[int], x: int) -> int:
+        """Add the dependency.
+
+        Args:
+            x: A number.
+        """
+        return ctx.deps + x
+
+    @tool
+    def optional(ctx: RunContext[int | None]) -> str:
+        """Take optional dependencies."""
+        return "ok"
+
+    model = ScriptedModel([reply("done")])
+    with pytest.raises(ConfigurationError, match=r"'add'.*deps="):
+        await Agent(tools=[add], client=model.client()).run("go")
+    assert model.requests == []
+    assert (await Agent(tools=[optional], client=model.client()).run("go")).output == "done"
+
+
+def test_tools_must_be_a_list_and_the_model_a_name() -> None:
+    with pytest.raises(ConfigurationError, match="list of tools"):
+        Agent(tools=charge)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="model name"):
+        Agent(model="")
+
+
 # --- §9 caller history ---
 
 

@@ -77,6 +77,8 @@ class FunctionSchema:
     """The first parameter is a ``RunContext`` and is not in the schema."""
     defaults: dict[str, Any] = field(default_factory=dict)
     """Parameters with a default, mapped to their Python default (the ``repr`` only)."""
+    needs_deps: bool = False
+    """The ``RunContext[Deps]`` parameter names a ``Deps`` that does not accept ``None``."""
 
 
 def function_schema(
@@ -118,11 +120,13 @@ def function_schema(
     defs: dict[str, Any] = {}
     undescribed: list[str] = []
     takes_context = False
+    needs_deps = False
     for index, param in enumerate(signature.parameters.values()):
         annotation = hints.get(param.name, _NO_DEFAULT)
         if _is_context(annotation):
             _check_context_param(index, param, where)
             takes_context = True
+            needs_deps = _needs_deps(annotation)
             continue
         _check_kind(param, where)
         if annotation is _NO_DEFAULT:
@@ -156,6 +160,7 @@ def function_schema(
         parameters=schema,
         params=tuple(params),
         takes_context=takes_context,
+        needs_deps=needs_deps,
         defaults={p.name: p.make_default() for p in params if not p.required},
     )
 
@@ -188,6 +193,17 @@ def _type_hints(func: Callable[..., Any], where: str, localns: Mapping[str, Any]
 
 def _is_context(annotation: Any) -> bool:
     return annotation is RunContext or get_origin(annotation) is RunContext
+
+
+def _needs_deps(annotation: Any) -> bool:
+    """Whether ``RunContext[Deps]`` names a concrete ``Deps`` that ``None`` does not satisfy."""
+    args = get_args(annotation)
+    if not args:
+        return False
+    deps = args[0]
+    if deps is Any or deps is None or deps is type(None) or isinstance(deps, typing.TypeVar):
+        return False
+    return type(None) not in get_args(deps)
 
 
 def _check_kind(param: inspect.Parameter, where: str) -> None:
