@@ -11,8 +11,6 @@ import pytest
 from agentkit.exceptions import NetworkBlockedError
 from agentkit.testing import allow_network, block_network
 
-pytest_plugins = ["pytester"]
-
 # TEST-NET-1 (RFC 5737): never routed, so nothing leaves the machine even if the guard failed.
 UNROUTABLE = ("192.0.2.1", 443)
 
