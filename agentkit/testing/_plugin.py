@@ -171,10 +171,13 @@ def agent_cassette(request: pytest.FixtureRequest) -> Iterator[Cassette]:
     path = options.pop("path", None) or cassette_path(request.node)
     record = options.pop("record", None) or request.config.getoption("--agentkit-record")
     used = cassette(path, record, **options)
+    problem = None
     try:
         used.__enter__()
     except ConfigurationError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     try:
         request.node.stash[_CASSETTE_KEY] = used
         yield used
