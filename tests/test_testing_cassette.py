@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 import yaml
+from testing_projects import FAKE_COOKIE, FAKE_KEY, FAKE_ORG, FAKE_PROJECT
 
 from agentkit.exceptions import CassetteNotFoundError, RequestMismatchError, UnplayedInteractionsError
 from agentkit.testing import ScriptedModel, cassette, reply, tool_call
 
-FAKE_KEY = "sk-canary-0123456789abcdefXYZ"
-FAKE_ORG = "org-canarycanary0123456789"
-FAKE_PROJECT = "proj_canarycanary0123456789"
-FAKE_COOKIE = "__cf_bm=canary-cookie-value-42"
 WIRE = Path(__file__).resolve().parents[2] / "shared" / "wire-recordings"
 
 TOOL = {
@@ -31,58 +24,6 @@ TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
-
-
-class FakeOpenAI(BaseHTTPRequestHandler):
-    """A tiny stand-in for api.openai.com on 127.0.0.1 that answers like the real one."""
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        last = body["messages"][-1]
-        text = f"You said: {last.get('content')}"
-        payload: dict[str, Any] = {
-            "id": "chatcmpl-local",
-            "object": "chat.completion",
-            "created": 1,
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-            # Servers echo things back; a leaked credential in a body must be scrubbed too.
-            "debug": {"api_key": FAKE_KEY, "note": f"Bearer {FAKE_KEY}"},
-        }
-        data = gzip.compress(json.dumps(payload).encode())
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Set-Cookie", FAKE_COOKIE)
-        self.send_header("openai-organization", FAKE_ORG)
-        self.send_header("openai-project", FAKE_PROJECT)
-        self.send_header("x-request-id", "req_local")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def real_client(base_url: str) -> openai.AsyncOpenAI:
