@@ -163,10 +163,22 @@ def drift_report(sent: Any, recorded: Any, ignore: Iterable[str] = ()) -> str:
     return "\n".join(lines) or "the bodies differ only in ways that do not show in JSON"
 
 
-def _similarity(sent: Any, recorded: Any, ignore: Iterable[str]) -> float:
+def _similarity(sent: Any, recorded: Any, ignore: Iterable[str]) -> tuple[float, float]:
+    """How alike two bodies are: the share of equal lines, then how alike the differing lines are.
+
+    The second figure separates recordings that each differ in one line ("customer 3" against
+    "customer 0" and "customer 3, thanks"), and stays cheap for long bodies.
+    """
     a = _dump(canonical(sent, ignore)).splitlines()
     b = _dump(canonical(recorded, ignore)).splitlines()
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    lines = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    changed_a, changed_b = [], []
+    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+        if tag != "equal":
+            changed_a += a[i1:i2]
+            changed_b += b[j1:j2]
+    chars = difflib.SequenceMatcher(None, "\n".join(changed_a), "\n".join(changed_b), autojunk=False)
+    return lines.ratio(), chars.ratio()
 
 
 def most_similar(
