@@ -375,3 +375,12 @@ def test_cassettes_record_the_model_and_let_the_service_through(
     again.stdout.fnmatch_lines(
         ["*left alone: cassettes/test_service/test_chat.yaml", "0 written, 0 rewritten, 1 left alone"]
     )
+
+
+@pytest.mark.parametrize("name", ["weather.yaml", "support_bot.yaml"])
+def test_the_writer_rewrites_a_shipped_cassette_byte_for_byte(name: str) -> None:
+    from agentkit.testing._format import serializer
+
+    text = (Path(__file__).resolve().parents[1] / "examples" / "cassettes" / name).read_text(encoding="utf-8")
+    assert serializer.serialize(serializer.deserialize(text)) == text
+    assert "user-agent" not in text.lower() and "x-stainless" not in text.lower()

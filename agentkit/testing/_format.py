@@ -63,10 +63,23 @@ def _drop_headers(headers: dict[str, list[str]], *names: str) -> dict[str, list[
     return {k: v for k, v in headers.items() if k.lower() not in names}
 
 
+# The top-level fields of a request body are written in this order, then the rest sorted: the
+# file then does not change when the code that builds requests adds its parameters in another
+# order (nested values keep their order, which the schema and the conversation define).
+_BODY_ORDER = ("model", "instructions", "messages", "input", "tools")
+
+
+def _ordered_body(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    first = [k for k in _BODY_ORDER if k in body]
+    return {k: body[k] for k in [*first, *sorted(k for k in body if k not in _BODY_ORDER)]}
+
+
 def _readable(interaction: dict[str, Any]) -> dict[str, Any]:
     request = dict(interaction["request"])
     response = dict(interaction["response"])
-    request["body"] = decode_body(request.get("body"))
+    request["body"] = _ordered_body(decode_body(request.get("body")))
     headers = response.get("headers") or {}
     body = decode_body(response.get("body"), headers)
     response["headers"] = _drop_headers(headers, "content-encoding", "content-length", "transfer-encoding")
