@@ -206,6 +206,7 @@ class Cassette:
                 decode_body(request.body),
                 int(response["status"]["code"]),
                 decode_body(response["body"]["string"], response.get("headers")),
+                request.method,
             )
             for request, response in self._tape.data
         ]

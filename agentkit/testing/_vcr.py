@@ -57,92 +57,99 @@ def check_vcrpy() -> list[str]:
     return problems
 
 
+# Type-checked as a subclass of vcrpy's (untyped) Cassette, whose methods it extends.
+_VcrBase: Any = object
+
+
+class _Rules(_VcrBase):  # type: ignore[misc]
+    """agentkit's rules over vcrpy's ``Cassette``: model traffic only, agentkit's record modes and
+    drift reports. Combined with vcrpy's class by :func:`tape_class`, so vcrpy is imported only
+    when a cassette is used."""
+
+    def __init__(
+        self,
+        *args: Any,
+        agentkit_mode: str,
+        record_hosts: Sequence[str],
+        explain: Callable[[Any, list[tuple[int, Any]]], str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.agentkit_mode = agentkit_mode
+        self.record_hosts = tuple(record_hosts)
+        self.explain = explain
+        self.drifted = False
+        self.loading = False
+        self.errors: list[CassetteError] = []
+
+    def recordable(self, request: Any) -> bool:
+        return is_model_request(request.uri, request.headers, self.record_hosts)
+
+    def _load(self) -> None:
+        # Loaded interactions were filtered when they were recorded (and their headers were
+        # trimmed since): take them all.
+        self.loading = True
+        try:
+            super()._load()
+        finally:
+            self.loading = False
+
+    def append(self, request: Any, response: Any) -> None:
+        if self.loading or self.recordable(request):
+            super().append(request, response)
+
+    def filter_request(self, request: Any) -> Any:
+        # None lets a request the cassette does not hold through to the real server.
+        return super().filter_request(request) if self.recordable(request) else None
+
+    def can_play_response_for(self, request: Any) -> bool:
+        __tracebackhide__ = True
+        if self.drifted or not self.recordable(request):
+            return False
+        if super().can_play_response_for(request):
+            return True
+        if self.agentkit_mode == "drifted" and self._loaded_count:
+            # Everything after the first drifted request depends on its new answer: record it all.
+            self.drifted = True
+            return False
+        if self.write_protected:
+            error = RequestMismatchError(self.explain(request, self.interactions()))
+            self.errors.append(error)
+            raise error
+        return False
+
+    def interactions(self) -> list[tuple[int, Any]]:
+        """``(times played, request)`` of every interaction, in order."""
+        return [(self.play_counts[i], r) for i, (r, _) in enumerate(self.data)]
+
+    def _save(self, force: bool = False) -> None:
+        loaded = self._loaded_count
+        if self.agentkit_mode == "all" and loaded:
+            # vcrpy keeps the old interactions in "all" mode; agentkit's "all" rewrites the file.
+            new = self.data[loaded:]
+            if new:
+                self._persist({"requests": [r for r, _ in new], "responses": [r for _, r in new]})
+            return
+        if self.agentkit_mode != "drifted" or not loaded:
+            super()._save(force)
+            return
+        kept = [self.data[i] for i in range(loaded) if self.play_counts[i]]
+        new = self.data[loaded:]
+        if new or len(kept) < loaded:
+            interactions = kept + new
+            self._persist(
+                {"requests": [r for r, _ in interactions], "responses": [r for _, r in interactions]}
+            )
+
+    def unplayed(self) -> list[int]:
+        return [i for i in range(self._loaded_count) if not self.play_counts[i]]
+
+    def recorded_now(self) -> int:
+        return int(len(self.data) - self._loaded_count)
+
+
 def tape_class() -> Any:
-    """The ``Tape`` class (built on first use: vcrpy comes with the ``testing`` extra)."""
+    """The ``Tape`` class: vcrpy's ``Cassette`` under agentkit's rules (vcrpy is imported here)."""
     from vcr.cassette import Cassette as VcrCassette
 
-    class Tape(VcrCassette):  # type: ignore[misc]
-        """vcrpy's cassette: model traffic only, agentkit's record modes and drift reports."""
-
-        def __init__(
-            self,
-            *args: Any,
-            agentkit_mode: str,
-            record_hosts: Sequence[str],
-            explain: Callable[[Any, list[tuple[int, Any]]], str],
-            **kwargs: Any,
-        ) -> None:
-            super().__init__(*args, **kwargs)
-            self.agentkit_mode = agentkit_mode
-            self.record_hosts = tuple(record_hosts)
-            self.explain = explain
-            self.drifted = False
-            self.loading = False
-            self.errors: list[CassetteError] = []
-
-        def recordable(self, request: Any) -> bool:
-            return is_model_request(request.uri, request.headers, self.record_hosts)
-
-        def _load(self) -> None:
-            # Loaded interactions were filtered when they were recorded (and their headers were
-            # trimmed since): take them all.
-            self.loading = True
-            try:
-                super()._load()
-            finally:
-                self.loading = False
-
-        def append(self, request: Any, response: Any) -> None:
-            if self.loading or self.recordable(request):
-                super().append(request, response)
-
-        def filter_request(self, request: Any) -> Any:
-            # None lets a request the cassette does not hold through to the real server.
-            return super().filter_request(request) if self.recordable(request) else None
-
-        def can_play_response_for(self, request: Any) -> bool:
-            __tracebackhide__ = True
-            if self.drifted or not self.recordable(request):
-                return False
-            if super().can_play_response_for(request):
-                return True
-            if self.agentkit_mode == "drifted" and self._loaded_count:
-                # Everything after the first drifted request depends on its new answer: record it all.
-                self.drifted = True
-                return False
-            if self.write_protected:
-                error = RequestMismatchError(self.explain(request, self.interactions()))
-                self.errors.append(error)
-                raise error
-            return False
-
-        def interactions(self) -> list[tuple[int, Any]]:
-            """``(times played, request)`` of every interaction, in order."""
-            return [(self.play_counts[i], r) for i, (r, _) in enumerate(self.data)]
-
-        def _save(self, force: bool = False) -> None:
-            loaded = self._loaded_count
-            if self.agentkit_mode == "all" and loaded:
-                # vcrpy keeps the old interactions in "all" mode; agentkit's "all" rewrites the file.
-                new = self.data[loaded:]
-                if new:
-                    self._persist({"requests": [r for r, _ in new], "responses": [r for _, r in new]})
-                return
-            if self.agentkit_mode != "drifted" or not loaded:
-                super()._save(force)
-                return
-            kept = [self.data[i] for i in range(loaded) if self.play_counts[i]]
-            new = self.data[loaded:]
-            if new or len(kept) < loaded:
-                interactions = kept + new
-                self._persist(
-                    {"requests": [r for r, _ in interactions], "responses": [r for _, r in interactions]}
-                )
-
-        def unplayed(self) -> list[int]:
-            return [i for i in range(self._loaded_count) if not self.play_counts[i]]
-
-        def recorded_now(self) -> int:
-            return int(len(self.data) - self._loaded_count)
-
-    return Tape
+    return type("Tape", (_Rules, VcrCassette), {})
