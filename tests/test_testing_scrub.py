@@ -221,3 +221,8 @@ async def test_a_stock_cassette_with_a_decoded_body_under_a_gzip_header(stored: 
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
         )
     assert done.choices[0].message.content == "hello"
+
+
+def test_scripted_tool_call_arguments_with_sets_are_canonical() -> None:
+    call = tool_call("tag", {"tags": {"zeta", "alpha", "mid"}, "nested": [{"ids": frozenset({3, 1, 2})}]})
+    assert call.arguments == '{"tags":["alpha","mid","zeta"],"nested":[{"ids":[1,2,3]}]}'
