@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._client import override_client
 from .._loop.dispatch import substitute_tools
 from .._result import ToolCall
-from .._serialize import dumps
+from .._serialize import to_json
 from ..exceptions import CassetteError, CassetteNotFoundError, ConfigurationError, UnplayedInteractionsError
 from . import _guard
 from ._drift import explain
@@ -243,7 +243,7 @@ class Cassette:
 
         def stub(tool: Tool[..., Any]) -> Tool[..., Any]:
             async def recorded(ctx: Any, **kwargs: Any) -> Any:
-                answered.append(ToolCall(ctx.tool_call_id, tool.name, dumps(kwargs)))
+                answered.append(ToolCall(ctx.tool_call_id, tool.name, to_json(kwargs)))
                 if not replaying:
                     args = (ctx,) if tool.takes_context else ()
                     if tool.is_async:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from .._client import override_client
-from .._serialize import dumps
+from .._serialize import to_json
 from . import _wire
 from ._moderation import Flagger, moderation_json
 from ._pairing import pairing_problem
@@ -124,7 +124,7 @@ def reply(
 def tool_call(name: str, arguments: dict[str, Any] | str = "{}", *, id: str | None = None) -> ToolCallReply:
     """Script one tool call; a dict of arguments is sent as compact JSON (sets sorted), a string as is."""
     if not isinstance(arguments, str):
-        arguments = dumps(arguments)
+        arguments = to_json(arguments)
     return ToolCallReply(name, arguments, id)
 
 
