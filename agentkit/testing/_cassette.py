@@ -26,7 +26,7 @@ from ._drift import explain
 from ._format import decode_body, serializer
 from ._matching import endpoint, matchers
 from ._transcript import Turn, parse_turn, tool_results
-from ._vcr import tape_class
+from ._vcr import skipped_patchers, tape_class
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -122,6 +122,7 @@ class Cassette:
             record_on_exception=False,
             agentkit_mode=self.record,
             record_hosts=self.record_hosts,
+            skip_patchers=skipped_patchers(self.record_hosts),
             explain=lambda request, interactions: explain(self.path, request, interactions, self.ignore),
         )
         self._tape = stack.enter_context(tape_cm)

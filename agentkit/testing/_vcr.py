@@ -17,7 +17,7 @@ from typing import Any
 from ..exceptions import CassetteError, RequestMismatchError
 from ._traffic import is_model_request
 
-__all__ = ["SUPPORTED_VCRPY", "check_vcrpy", "tape_class"]
+__all__ = ["SUPPORTED_VCRPY", "check_vcrpy", "skipped_patchers", "tape_class"]
 
 SUPPORTED_VCRPY = ">=9.4.2,<10"
 """The vcrpy versions this module was checked against (the ``testing`` extra pins the same)."""
@@ -27,6 +27,23 @@ _RELIES_ON_METHODS = ("can_play_response_for", "filter_request", "append", "_loa
 _RELIES_ON_ATTRIBUTES = ("data", "play_counts", "_loaded_count", "_path", "write_protected")
 # What the stubs must call on the cassette for every request, so that Tape's overrides decide.
 _STUB_CALLS = ("can_play_response_for", "filter_request", "append")
+# The HTTP libraries the openai SDK sends through: httpx2, and aiohttp for DefaultAioHttpClient.
+_MODEL_PATCHERS = ("httpx2", "aiohttp")
+
+
+def skipped_patchers(record_hosts: Sequence[str]) -> tuple[str, ...]:
+    """vcrpy's patchers to leave out: all but the SDK's libraries, unless other hosts are recorded.
+
+    Besides saving work, this keeps vcrpy away from the application's own HTTP clients: its
+    ``http.client`` stub undoes every patch, process-wide, while a real request is in flight,
+    so a service running in a thread of the test process would reach the model unrecorded
+    while the test waits for the service's answer.
+    """
+    if record_hosts:
+        return ()
+    from vcr.patch import PATCHER_NAMES
+
+    return tuple(name for name in PATCHER_NAMES if name not in _MODEL_PATCHERS)
 
 
 def check_vcrpy() -> list[str]:
@@ -46,6 +63,13 @@ def check_vcrpy() -> list[str]:
         for name in _RELIES_ON_ATTRIBUTES
         if not hasattr(probe, name)
     ]
+    from vcr.patch import PATCHER_NAMES
+
+    problems += [
+        f"vcrpy has no patcher named {name!r}" for name in _MODEL_PATCHERS if name not in PATCHER_NAMES
+    ]
+    if "skip_patchers" not in inspect.signature(VcrCassette.__init__).parameters:
+        problems.append("vcr.cassette.Cassette() no longer takes skip_patchers")
     stubs = inspect.getsource(httpx_stubs)
     problems += [
         f"vcrpy's httpx stubs no longer call cassette.{name}()" for name in _STUB_CALLS if name not in stubs
