@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 import yaml
+from testing_projects import FAKE_COOKIE, FAKE_KEY, FAKE_ORG, FAKE_PROJECT
 
 from agentkit.exceptions import CassetteNotFoundError, RequestMismatchError, UnplayedInteractionsError
 from agentkit.testing import ScriptedModel, cassette, reply, tool_call
 
-FAKE_KEY = "sk-canary-0123456789abcdefXYZ"
-FAKE_ORG = "org-canarycanary0123456789"
-FAKE_PROJECT = "proj_canarycanary0123456789"
-FAKE_COOKIE = "__cf_bm=canary-cookie-value-42"
 WIRE = Path(__file__).resolve().parents[2] / "shared" / "wire-recordings"
 
 TOOL = {
@@ -31,58 +24,6 @@ TOOL = {
         "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
     },
 }
-
-
-class FakeOpenAI(BaseHTTPRequestHandler):
-    """A tiny stand-in for api.openai.com on 127.0.0.1 that answers like the real one."""
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        last = body["messages"][-1]
-        text = f"You said: {last.get('content')}"
-        payload: dict[str, Any] = {
-            "id": "chatcmpl-local",
-            "object": "chat.completion",
-            "created": 1,
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
-            # Servers echo things back; a leaked credential in a body must be scrubbed too.
-            "debug": {"api_key": FAKE_KEY, "note": f"Bearer {FAKE_KEY}"},
-        }
-        data = gzip.compress(json.dumps(payload).encode())
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Set-Cookie", FAKE_COOKIE)
-        self.send_header("openai-organization", FAKE_ORG)
-        self.send_header("openai-project", FAKE_PROJECT)
-        self.send_header("x-request-id", "req_local")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAI)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def real_client(base_url: str) -> openai.AsyncOpenAI:
@@ -365,3 +306,68 @@ def test_record_new_after_a_prompt_change_says_the_old_recordings_are_stale(tmp_
     ):
         Agent().run_sync("new prompt")
     assert "drifted" in str(info.value)
+
+
+# --- only model traffic, in a project that tests its own web service ---
+
+SERVICE_TESTS = """
+import urllib.request
+
+from conftest import HITS
+
+QUESTIONS = ["hello", "how are you", "what is new", "bye now", "thanks"]
+
+
+def ask(app_url, question):
+    request = urllib.request.Request(app_url + "/chat", data=question.encode(), method="POST")
+    return urllib.request.urlopen(request, timeout=10).read().decode()
+
+
+def test_chat(agent_cassette, app_url):
+    for question in QUESTIONS:
+        assert ask(app_url, question) == "model says: " + question
+    assert HITS["app"] == len(QUESTIONS)  # the service itself ran, every time
+"""
+
+
+def test_cassettes_record_the_model_and_let_the_service_through(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testing_projects import INI, SERVERS
+
+    pytester.makeconftest(SERVERS)
+    pytester.makeini(INI)
+    pytester.makepyfile(test_service=SERVICE_TESTS)
+    recorded = pytester.runpytest_subprocess("--agentkit-record=once")
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(
+        [
+            "*agentkit cassettes (--agentkit-record=once)*",
+            "*written: cassettes/test_service/test_chat.yaml",
+            "1 written, 0 rewritten, 0 left alone",
+        ]
+    )
+    data = yaml.safe_load((pytester.path / "cassettes" / "test_service" / "test_chat.yaml").read_text())
+    # The model's base URL is on 127.0.0.1 like the service: the SDK's headers tell them apart.
+    # Every model call made from the service's thread is there, and nothing else.
+    assert [i["request"]["uri"].split("/", 3)[-1] for i in data["interactions"]] == [
+        "v1/chat/completions"
+    ] * 5
+    # Replay with the model down: the service runs for real, the cassette answers its model calls.
+    monkeypatch.setenv("MODEL_DOWN", "1")
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    # Re-recording what still matches leaves the file alone, and says so.
+    monkeypatch.delenv("MODEL_DOWN")
+    again = pytester.runpytest_subprocess("--agentkit-record=drifted")
+    again.stdout.fnmatch_lines(
+        ["*left alone: cassettes/test_service/test_chat.yaml", "0 written, 0 rewritten, 1 left alone"]
+    )
+
+
+@pytest.mark.parametrize("name", ["weather.yaml", "support_bot.yaml"])
+def test_the_writer_rewrites_a_shipped_cassette_byte_for_byte(name: str) -> None:
+    from agentkit.testing._format import serializer
+
+    text = (Path(__file__).resolve().parents[1] / "examples" / "cassettes" / name).read_text(encoding="utf-8")
+    assert serializer.serialize(serializer.deserialize(text)) == text
+    assert "user-agent" not in text.lower() and "x-stainless" not in text.lower()

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
 
 from agentkit.exceptions import NetworkBlockedError
 from agentkit.testing import allow_network, block_network
-
-pytest_plugins = ["pytester"]
 
 # TEST-NET-1 (RFC 5737): never routed, so nothing leaves the machine even if the guard failed.
 UNROUTABLE = ("192.0.2.1", 443)
@@ -136,20 +138,209 @@ def test_fixture_reports_drift(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*RequestMismatchError*", "*messages[[]0[]] is the first*"])
 
 
-def test_guard_in_a_plain_test_run(pytester: pytest.Pytester) -> None:
+GUARD_TESTS = """
+import socket
+import openai, pytest
+from agentkit.exceptions import NetworkBlockedError
+from agentkit.testing import ScriptedModel, reply
+
+OWN_ADDRESS = {own!r}
+
+
+def test_own_service_on_a_non_loopback_address():
+    # Like a docker-compose service "db": the application's own traffic, not the model's.
+    with socket.create_server((OWN_ADDRESS, 0)) as server:
+        with socket.create_connection(server.getsockname(), timeout=5):
+            server.accept()[0].close()
+
+
+def test_the_openai_api_is_blocked():
+    client = openai.OpenAI(api_key="sk-test", max_retries=0)
+    with pytest.raises(NetworkBlockedError, match="OpenAI API|model request"):
+        client.chat.completions.create(model="m", messages=[{{"role": "user", "content": "hi"}}])
+
+
+def test_a_remote_model_base_url_is_blocked():
+    client = openai.OpenAI(api_key="sk-test", base_url="http://models.internal.example/v1", max_retries=0)
+    with pytest.raises(NetworkBlockedError, match="no cassette or scripted model answers it"):
+        client.chat.completions.create(model="m", messages=[{{"role": "user", "content": "hi"}}])
+
+
+def test_a_model_on_loopback_passes(model_url):
+    client = openai.OpenAI(api_key="sk-test", base_url=model_url, max_retries=0)
+    done = client.chat.completions.create(model="m", messages=[{{"role": "user", "content": "hi"}}])
+    assert done.choices[0].message.content == "model says: hi"
+
+
+def test_a_scripted_model_passes():
+    client = ScriptedModel([reply("scripted")]).sync_client()
+    done = client.chat.completions.create(model="m", messages=[{{"role": "user", "content": "hi"}}])
+    assert done.choices[0].message.content == "scripted"
+"""
+
+
+def own_address() -> str | None:
+    """This machine's own non-loopback IPv4 address (no packet is sent), or None."""
+    with allow_network(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
+
+
+def test_default_guard_blocks_only_unanswered_model_requests(pytester: pytest.Pytester) -> None:
+    from testing_projects import INI, SERVERS
+
+    own = own_address()
+    if own is None:
+        pytest.skip("this machine has no non-loopback address to play a docker-compose service")
+    pytester.makeconftest(SERVERS)
+    pytester.makepyfile(test_guard=GUARD_TESTS.format(own=own))
+    pytester.makeini(INI)
+    # The default is "model": the application's own traffic passes, model traffic is checked.
+    pytester.runpytest_subprocess().assert_outcomes(passed=5)
+    # "loopback" on the command line blocks the non-loopback service too.
+    result = pytester.runpytest_subprocess("--agentkit-network=loopback")
+    result.assert_outcomes(passed=4, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*test_own_service_on_a_non_loopback_address*", "*NetworkBlockedError*loopback*"]
+    )
+    # So does the one-line opt-in in the ini file; the command line wins over it.
+    pytester.makeini(INI + "agentkit_network = loopback\n")
+    pytester.runpytest_subprocess().assert_outcomes(passed=4, failed=1)
+    pytester.runpytest_subprocess("--agentkit-network=model").assert_outcomes(passed=5)
+    # "off", and the marker, turn the guard off (only the tests that stay on this machine run).
+    offline = "own_service or loopback or scripted"
+    pytester.runpytest_subprocess("--agentkit-network=off", "-k", offline).assert_outcomes(passed=3)
+
+
+def test_a_bad_ini_value_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x():\n    pass\n")
+    pytester.makeini("[pytest]\nagentkit_network = sometimes\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*agentkit_network must be one of model, loopback, off*"])
+
+
+def test_the_marker_turns_the_guard_off_in_a_user_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_net="""
         import socket, pytest
 
-        def test_blocked():
-            socket.create_connection(("192.0.2.1", 80), timeout=1)
-
         @pytest.mark.allow_network
         def test_allowed():
             s = socket.socket(); s.setblocking(False); s.connect_ex(("192.0.2.1", 80)); s.close()
+
+        def test_blocked():
+            s = socket.socket(); s.setblocking(False); s.connect_ex(("192.0.2.1", 80)); s.close()
         """
     )
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_subprocess("--agentkit-network=loopback")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*NetworkBlockedError*"])
-    pytester.runpytest_subprocess("--agentkit-allow-network", "-k", "allowed").assert_outcomes(passed=1)
+
+
+def test_the_kit_relies_only_on_what_the_installed_vcrpy_has() -> None:
+    from agentkit.testing._vcr import check_vcrpy
+
+    problems = check_vcrpy()
+    assert not problems, (
+        "vcrpy changed what agentkit/testing/_vcr.py relies on; adapt _vcr.py and the pin in "
+        "pyproject.toml:\n" + "\n".join(problems)
+    )
+
+
+# --- installed without the testing extra ---
+
+
+def _closure(*names: str) -> dict[str, Any]:
+    """The installed distributions ``names`` need (base requirements only, no extras)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    found: dict[str, Any] = {}
+    todo = list(names)
+    while todo:
+        name = canonicalize_name(todo.pop())
+        if name in found:
+            continue
+        try:
+            found[name] = distribution(name)
+        except PackageNotFoundError:
+            continue
+        for line in found[name].requires or ():
+            requirement = Requirement(line)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return found
+
+
+def fresh_venv_without_the_extra(where: Path) -> Path:
+    """A new virtualenv holding agentkit's base requirements and pytest, and nothing else.
+
+    Built offline from what this environment has installed: each distribution of the closure is
+    linked into the new site-packages (its packages and its metadata, so pytest finds agentkit's
+    ``pytest11`` entry point the way it would after ``pip install agentkit-openai pytest``).
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    done = subprocess.run(
+        [str(where / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    site = Path(done.stdout.strip())
+    for name, dist in _closure("agentkit", "pytest").items():
+        tops = {Path(str(f)).parts[0] for f in dist.files or () if not str(f).startswith("..")}
+        for top in tops:
+            source = Path(str(dist.locate_file(top)))
+            if source.suffix == ".pth" and name == "agentkit":
+                # The editable install's path file: the project root, where agentkit lives.
+                (site / source.name).write_text(source.read_text())
+            elif source.exists() and not (site / top).exists() and top != "__pycache__":
+                (site / top).symlink_to(source)
+    return where / "bin" / "python"
+
+
+def test_installed_without_the_testing_extra(tmp_path: Path) -> None:
+    try:
+        python = fresh_venv_without_the_extra(tmp_path / "venv")
+    except (subprocess.CalledProcessError, OSError) as error:
+        pytest.skip(f"cannot build a fresh virtualenv offline here: {error}")
+    missing = subprocess.run(
+        [str(python), "-c", "import importlib.util as u; print(u.find_spec('yaml'), u.find_spec('vcr'))"],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.stdout.strip() == "None None", missing.stdout + missing.stderr
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_one.py").write_text(
+        "def test_one():\n    assert 1 + 1 == 2\n\n\ndef test_cassette(agent_cassette):\n    pass\n"
+    )
+
+    def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(python), "-m", "pytest", "-p", "no:cacheprovider", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    # The plugin loads (pytest lists it) and stays out of the way of an ordinary test.
+    plain = pytest_run("test_one.py::test_one")
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "agentkit" in plain.stdout  # "plugins: agentkit-..."
+    # The fixture without the extra: one line that names the extra.
+    fixture = pytest_run("test_one.py::test_cassette")
+    assert fixture.returncode == 1
+    assert "1 error" in fixture.stdout
+    error = fixture.stdout.split(" ERRORS ", 1)[1].split("short test summary", 1)[0]
+    lines = [line for line in error.splitlines() if line.strip("=_ ") and not line.startswith("_")]
+    assert len(lines) == 1, error
+    assert "pip install 'agentkit-openai[testing]'" in lines[0]

@@ -50,18 +50,7 @@ class ChatAPI:
     async def complete(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
     ) -> ModelTurn:
-        data = await post_json(client, "/chat/completions", self._params(request, history))
-        choices = data.get("choices") or []
-        if not choices:
-            raise ModelBehaviorError("The model returned no choices.", messages=[], usage=Usage())
-        message: dict[str, Any] = choices[0].get("message") or {}
-        return _turn(
-            message.get("content"),
-            chat_calls(message),
-            message.get("refusal"),
-            usage_from(data.get("usage"), "prompt", "completion"),
-            choices[0].get("finish_reason"),
-        )
+        return read_completion(await post_json(client, "/chat/completions", self._params(request, history)))
 
     async def stream(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
@@ -69,31 +58,76 @@ class ChatAPI:
         params = self._params(request, history)
         params["stream"] = True
         params["stream_options"] = {**params.get("stream_options", {}), "include_usage": True}
-        text: list[str] = []
-        refusal: list[str] = []
-        calls = ToolCallAssembler()
-        usage = Usage(requests=1)
-        finish_reason: str | None = None
+        reader = ChatStream()
         # Chunks stay plain dicts: building SDK objects for every chunk would cost more than the rest.
         async with await post_stream(client, "/chat/completions", params) as chunks:
             async for chunk in guarded(chunks):
-                if chunk.get("usage"):
-                    usage = usage_from(chunk["usage"], "prompt", "completion")
-                for choice in chunk.get("choices") or ():
-                    delta = choice.get("delta") or {}
-                    content = delta.get("content")
-                    if content:
-                        text.append(content)
-                        yield content
-                    if delta.get("refusal"):
-                        refusal.append(delta["refusal"])
-                    for tc in delta.get("tool_calls") or ():
-                        calls.add(tc)
-                    finish_reason = choice.get("finish_reason") or finish_reason
-        if finish_reason is None:
+                text = reader.feed(chunk)
+                if text:
+                    yield text
+        yield reader.turn()
+
+
+def read_completion(data: dict[str, Any]) -> ModelTurn:
+    """Read a whole ``chat.completion`` object.
+
+    Raises:
+        ModelBehaviorError: The reply has no choices.
+    """
+    choices = data.get("choices") or []
+    if not choices:
+        raise ModelBehaviorError("The model returned no choices.", messages=[], usage=Usage())
+    message: dict[str, Any] = choices[0].get("message") or {}
+    return _turn(
+        message.get("content"),
+        chat_calls(message),
+        message.get("refusal"),
+        usage_from(data.get("usage"), "prompt", "completion"),
+        choices[0].get("finish_reason"),
+    )
+
+
+class ChatStream:
+    """Reassembles a streamed Chat Completions reply from its decoded chunks, one at a time.
+
+    The loop feeds it the SDK's stream; the test kit feeds it the events of a recording.
+    """
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._refusal: list[str] = []
+        self._calls = ToolCallAssembler()
+        self._usage = Usage(requests=1)
+        self._finish_reason: str | None = None
+
+    def feed(self, chunk: dict[str, Any]) -> str | None:
+        """Fold one chunk in; return the text it adds, if any."""
+        if chunk.get("usage"):
+            self._usage = usage_from(chunk["usage"], "prompt", "completion")
+        added: list[str] = []
+        for choice in chunk.get("choices") or ():
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                added.append(delta["content"])
+            if delta.get("refusal"):
+                self._refusal.append(delta["refusal"])
+            for tc in delta.get("tool_calls") or ():
+                self._calls.add(tc)
+            self._finish_reason = choice.get("finish_reason") or self._finish_reason
+        self._text += added
+        return "".join(added) or None
+
+    def turn(self) -> ModelTurn:
+        """The whole reply.
+
+        Raises:
+            StreamInterruptedError: No chunk carried a ``finish_reason``.
+        """
+        if self._finish_reason is None:
             raise interrupted("its finish_reason (a proxy or the server closed it early)")
-        yield _turn(
-            "".join(text) if text else None, calls.calls(), "".join(refusal) or None, usage, finish_reason
+        text = "".join(self._text) if self._text else None
+        return _turn(
+            text, self._calls.calls(), "".join(self._refusal) or None, self._usage, self._finish_reason
         )
 
 

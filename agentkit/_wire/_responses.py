@@ -52,33 +52,65 @@ class ResponsesAPI:
     async def complete(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
     ) -> ModelTurn:
-        return _turn(await post_json(client, "/responses", self._params(request, history)))
+        return read_response(await post_json(client, "/responses", self._params(request, history)))
 
     async def stream(
         self, client: AsyncOpenAI, request: Request, history: list[dict[str, Any]]
     ) -> AsyncIterator[str | ModelTurn]:
         params = self._params(request, history)
         params["stream"] = True
-        # Items as they complete, by output_index; the final response event repeats them all.
-        done: dict[int, dict[str, Any]] = {}
-        final: dict[str, Any] | None = None
+        reader = ResponsesStream()
         async with await post_stream(client, "/responses", params) as events:
             async for event in guarded(events):
-                kind = event.get("type")
-                if kind == "response.output_text.delta":
-                    yield event["delta"]
-                elif kind == "response.output_item.done":
-                    done[event["output_index"]] = event["item"]
-                elif kind in ("response.completed", "response.incomplete", "response.failed"):
-                    final = event["response"]
-        if final is None:
+                text = reader.feed(event)
+                if text:
+                    yield text
+        yield reader.turn()
+
+
+class ResponsesStream:
+    """Reassembles a streamed Responses reply from its decoded events, one at a time.
+
+    The loop feeds it the SDK's stream; the test kit feeds it the events of a recording.
+    """
+
+    def __init__(self) -> None:
+        # Items as they complete, by output_index; the final response event repeats them all.
+        self._done: dict[int, dict[str, Any]] = {}
+        self._final: dict[str, Any] | None = None
+
+    def feed(self, event: dict[str, Any]) -> str | None:
+        """Fold one event in; return the text it adds, if any."""
+        kind = event.get("type")
+        if kind == "response.output_text.delta":
+            return str(event.get("delta") or "") or None
+        if kind == "response.output_item.done":
+            self._done[event.get("output_index", len(self._done))] = event.get("item") or {}
+        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            self._final = dict(event.get("response") or {})
+        return None
+
+    def turn(self) -> ModelTurn:
+        """The whole reply.
+
+        Raises:
+            StreamInterruptedError: The stream had no final response event.
+            ModelBehaviorError: The response failed.
+        """
+        if self._final is None:
             raise interrupted("its final response event")
+        final = self._final
         if not final.get("output"):
-            final["output"] = [item for _, item in sorted(done.items())]
-        yield _turn(final)
+            final["output"] = [item for _, item in sorted(self._done.items())]
+        return read_response(final)
 
 
-def _turn(data: dict[str, Any]) -> ModelTurn:
+def read_response(data: dict[str, Any]) -> ModelTurn:
+    """Read a whole ``response`` object.
+
+    Raises:
+        ModelBehaviorError: The response failed.
+    """
     if data.get("status") == "failed":
         error = data.get("error") or {}
         raise ModelBehaviorError(

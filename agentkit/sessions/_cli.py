@@ -8,10 +8,10 @@ import os
 import sqlite3
 import sys
 
+from .._wire.transcript import render_transcript
 from ..exceptions import AgentkitError
 from ._sqlite import SQLiteSession
 from ._store_url import StoreURL, add_store_arguments, driver_errors, open_session, parse_store_url
-from ._transcript import render_transcript
 
 EXAMPLES = """examples:
   agentkit sessions list                                   ./agentkit_sessions.sqlite3

@@ -30,9 +30,15 @@ Whole-run replay, two modes:
       result = await agent.run("Refund order 42")
       agent_cassette.assert_trajectory(result.messages)
 
-The pytest plugin (registered through the ``pytest11`` entry point) blocks connections to
-anything but loopback in every test (``@pytest.mark.allow_network`` opts out). ``agentkit
-replay CASSETTE`` prints a cassette as a transcript.
+Cassettes record model traffic only (requests an ``openai`` SDK client sent); everything else
+passes through, and ``record_hosts=[...]`` adds hosts.
+
+The pytest plugin (registered through the ``pytest11`` entry point, inert without the
+``testing`` extra) guards the network in every test: by default (``agentkit_network = model``)
+a model request that no cassette or scripted model answers fails unless its base URL is on
+loopback; ``loopback`` blocks everything but loopback; ``off`` nothing
+(``@pytest.mark.allow_network`` for one test). ``agentkit replay CASSETTE`` prints a cassette
+as a transcript. See docs/testing.md.
 """
 
 from __future__ import annotations

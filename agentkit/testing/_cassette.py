@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
+import importlib.util
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -19,11 +19,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from .._client import override_client
 from .._loop.dispatch import substitute_tools
 from .._result import ToolCall
-from ..exceptions import CassetteError, CassetteNotFoundError, RequestMismatchError, UnplayedInteractionsError
+from .._serialize import to_json
+from ..exceptions import CassetteError, CassetteNotFoundError, ConfigurationError, UnplayedInteractionsError
 from . import _guard
+from ._drift import explain
 from ._format import decode_body, serializer
-from ._matching import drift_report, endpoint, matchers
+from ._matching import endpoint, matchers
 from ._transcript import Turn, parse_turn, tool_results
+from ._vcr import skipped_patchers, tape_class
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -45,81 +48,17 @@ RecordMode = Literal["none", "once", "new", "all", "drifted"]
 """
 
 _VCR_MODES = {"none": "none", "once": "once", "new": "new_episodes", "all": "all", "drifted": "new_episodes"}
+EXTRA_HINT = "pip install 'agentkit-openai[testing]'"
 
 
-def _tape_class() -> Any:
-    from vcr.cassette import Cassette as VcrCassette
-
-    class Tape(VcrCassette):  # type: ignore[misc]
-        """vcrpy's cassette, with agentkit's mismatch reporting and ``drifted`` mode."""
-
-        def __init__(self, *args: Any, agentkit_mode: str, ignore: Sequence[str], **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.agentkit_mode = agentkit_mode
-            self.ignore = ignore
-            self.drifted = False
-            self.errors: list[CassetteError] = []
-
-        def can_play_response_for(self, request: Any) -> bool:
-            if self.drifted:
-                return False
-            if super().can_play_response_for(request):
-                return True
-            if self.agentkit_mode == "drifted" and self._loaded_count:
-                # Everything after the first drifted request depends on its new answer: record it all.
-                self.drifted = True
-                return False
-            if self.write_protected:
-                error = RequestMismatchError(self._explain(request))
-                self.errors.append(error)
-                raise error
-            return False
-
-        def _explain(self, request: Any) -> str:
-            where = f"{request.method} {endpoint(request.uri)}"
-            head = f"Cassette {self._path}: no recorded interaction matches {where}."
-            same = [
-                (i, r)
-                for i, (r, _) in enumerate(self.data)
-                if r.method == request.method and endpoint(r.uri) == endpoint(request.uri)
-            ]
-            unplayed = [(i, r) for i, r in same if not self.play_counts[i]]
-            if not same:
-                body = f"The cassette has {len(self.data)} interactions, none to that endpoint."
-            elif not unplayed:
-                body = f"All {len(same)} recorded requests to that endpoint were already played."
-            else:
-                index, recorded = unplayed[0]
-                diff = drift_report(request.body, recorded.body, self.ignore)
-                body = f"Compared with the next unplayed recording (interaction #{index + 1}):\n{diff}"
-            hint = (
-                "If the change is intended, re-record: pytest --agentkit-record=drifted, "
-                "or cassette(..., record='drifted')."
-            )
-            return f"{head}\n{body}\n{hint}"
-
-        def _save(self, force: bool = False) -> None:
-            if self.agentkit_mode == "all" and self._loaded_count:
-                # vcrpy keeps the old interactions in "all" mode; agentkit's "all" rewrites the file.
-                new = self.data[self._loaded_count :]
-                if new:
-                    self._persist({"requests": [r for r, _ in new], "responses": [r for _, r in new]})
-                return
-            if self.agentkit_mode != "drifted" or not self._loaded_count:
-                super()._save(force)
-                return
-            kept = [self.data[i] for i in range(self._loaded_count) if self.play_counts[i]]
-            new = self.data[self._loaded_count :]
-            if new or len(kept) < self._loaded_count:
-                interactions = kept + new
-                self._persist(
-                    {"requests": [r for r, _ in interactions], "responses": [r for _, r in interactions]}
-                )
-
-        def unplayed(self) -> list[int]:
-            return [i for i in range(self._loaded_count) if not self.play_counts[i]]
-
-    return Tape
+def require_testing_extra() -> None:
+    """Raise ``ConfigurationError`` naming the extra when vcrpy or PyYAML is not installed."""
+    missing = [name for name in ("yaml", "vcr") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigurationError(
+            f"agentkit.testing cassettes need the testing extra (module {missing[0]!r} is missing): "
+            f"{EXTRA_HINT}"
+        )
 
 
 class Cassette:
@@ -136,6 +75,7 @@ class Cassette:
         ignore: Sequence[str],
         install: bool,
         allow_repeats: bool,
+        record_hosts: Sequence[str] = (),
     ) -> None:
         if record not in _VCR_MODES:
             raise ValueError(f"record must be one of {sorted(_VCR_MODES)}, not {record!r}")
@@ -147,15 +87,23 @@ class Cassette:
         self.ignore = tuple(ignore)
         self.install = install
         self.allow_repeats = allow_repeats
+        self.record_hosts = tuple(record_hosts)
+        """Hosts whose traffic is recorded besides the model's."""
         matchers(match)  # Validate early.
         self._stack: ExitStack | None = None
         self._tape: Any = None
         self._replaying = True
+        self._before: bytes | None = None
+        self.outcome: Literal["written", "rewritten", "left alone"] | None = None
+        """After the block: whether the file was written anew, rewritten, or left alone."""
         self.checked = False
 
     # --- context manager ---
 
     def __enter__(self) -> Cassette:
+        __tracebackhide__ = True
+        require_testing_extra()
+        self._before = self.path.read_bytes() if self.path.is_file() else None
         if self.record == "none" and not self.path.is_file():
             raise CassetteNotFoundError(
                 f"Cassette {self.path} does not exist and the record mode is 'none' (replay only). "
@@ -165,7 +113,7 @@ class Cassette:
         replaying = self.record == "none" or (self.record == "once" and self.path.is_file())
         self._replaying = replaying
         stack = ExitStack()
-        tape_cm = _tape_class().use(
+        tape_cm = tape_class().use(
             path=str(self.path),
             serializer=serializer,
             record_mode=_VCR_MODES[self.record],
@@ -173,9 +121,12 @@ class Cassette:
             allow_playback_repeats=self.allow_repeats,
             record_on_exception=False,
             agentkit_mode=self.record,
-            ignore=self.ignore,
+            record_hosts=self.record_hosts,
+            skip_patchers=skipped_patchers(self.record_hosts),
+            explain=lambda request, interactions: explain(self.path, request, interactions, self.ignore),
         )
         self._tape = stack.enter_context(tape_cm)
+        stack.enter_context(_guard.cassette_answers())
         if self.record != "none":
             stack.enter_context(_guard.allow_network())
         # Recording without a key would record a 401: leave the client to the agent, which
@@ -187,15 +138,22 @@ class Cassette:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        __tracebackhide__ = True
         assert self._stack is not None
         self._stack.__exit__(exc_type, exc, tb)
         self._stack = None
+        after = self.path.read_bytes() if self.path.is_file() else None
+        if after is None or after == self._before:
+            self.outcome = "left alone"
+        else:
+            self.outcome = "written" if self._before is None else "rewritten"
         if exc_type is None and not self.checked:
             self.check()
 
     def check(self) -> None:
         """Raise if a request drifted (even if the code under test swallowed the error) or
         recorded interactions were never played."""
+        __tracebackhide__ = True
         self.checked = True
         tape = self._tape
         if tape is None:
@@ -208,7 +166,7 @@ class Cassette:
                 lines = [
                     f"  #{i + 1} {tape.data[i][0].method} {endpoint(tape.data[i][0].uri)}" for i in unplayed
                 ]
-                recorded_now = len(tape.data) - tape._loaded_count
+                recorded_now = tape.recorded_now()
                 if recorded_now:
                     why = (
                         f"\n{recorded_now} new interaction(s) were recorded instead: the requests changed, "
@@ -249,6 +207,7 @@ class Cassette:
                 decode_body(request.body),
                 int(response["status"]["code"]),
                 decode_body(response["body"]["string"], response.get("headers")),
+                request.method,
             )
             for request, response in self._tape.data
         ]
@@ -285,7 +244,7 @@ class Cassette:
 
         def stub(tool: Tool[..., Any]) -> Tool[..., Any]:
             async def recorded(ctx: Any, **kwargs: Any) -> Any:
-                answered.append(ToolCall(ctx.tool_call_id, tool.name, json.dumps(kwargs, default=str)))
+                answered.append(ToolCall(ctx.tool_call_id, tool.name, to_json(kwargs)))
                 if not replaying:
                     args = (ctx,) if tool.takes_context else ()
                     if tool.is_async:
@@ -349,6 +308,7 @@ def cassette(
     ignore: Sequence[str] = (),
     install: bool = True,
     allow_repeats: bool = False,
+    record_hosts: Sequence[str] = (),
 ) -> Cassette:
     """Record or replay the OpenAI traffic inside a ``with`` block.
 
@@ -368,10 +328,15 @@ def cassette(
             replaying, or recording with ``OPENAI_API_KEY`` set).
         allow_repeats: Let a recorded interaction be played more than once (and not require
             every interaction to be played).
+        record_hosts: Hosts whose requests are recorded and replayed too. By default only model
+            traffic is: requests sent by an ``openai`` SDK client (told by the SDK's own headers,
+            whatever the host) or to the OpenAI API. Every other request passes through to its
+            real server, unrecorded: the application's own HTTP endpoints, a local database API.
 
     Raises:
+        ConfigurationError: The ``testing`` extra (vcrpy, PyYAML) is not installed (on entering).
         CassetteNotFoundError: Replay-only and the file does not exist (on entering).
         RequestMismatchError: A request matches no recording; the message holds a diff.
         UnplayedInteractionsError: On leaving the block, recorded interactions were never requested.
     """
-    return Cassette(path, record, match, ignore, install, allow_repeats)
+    return Cassette(path, record, match, ignore, install, allow_repeats, record_hosts)

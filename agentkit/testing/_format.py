@@ -7,19 +7,20 @@ blocks. Stock vcrpy cassettes load too: JSON strings, pretty-printed JSON, and g
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gzip
 import json
 import zlib
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 from ._scrub import scrub_interaction
 
 __all__ = ["decode_body", "load_interactions", "serializer"]
 
 SCRIPTED_HOST = "scripted-model.invalid"
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def decode_body(body: Any, headers: dict[str, list[str]] | None = None) -> Any:
@@ -32,11 +33,13 @@ def decode_body(body: Any, headers: dict[str, list[str]] | None = None) -> Any:
     if isinstance(body, dict) and set(body) <= {"string", "json"}:
         body = body["json"] if "json" in body else body.get("string")
     if isinstance(body, bytes):
-        encoding = _header(headers, "content-encoding").lower()
-        if body[:2] == b"\x1f\x8b" or encoding == "gzip":
+        # Decide from the bytes, not the header: stock vcrpy cassettes often hold a body that was
+        # stored already decoded under a header that still says ``Content-Encoding: gzip``.
+        if body[:2] == _GZIP_MAGIC:
             body = gzip.decompress(body)
-        elif encoding == "deflate":
-            body = zlib.decompress(body)
+        elif _header(headers, "content-encoding").lower() == "deflate":
+            with contextlib.suppress(zlib.error):
+                body = zlib.decompress(body)
         try:
             body = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -60,10 +63,23 @@ def _drop_headers(headers: dict[str, list[str]], *names: str) -> dict[str, list[
     return {k: v for k, v in headers.items() if k.lower() not in names}
 
 
+# The top-level fields of a request body are written in this order, then the rest sorted: the
+# file then does not change when the code that builds requests adds its parameters in another
+# order (nested values keep their order, which the schema and the conversation define).
+_BODY_ORDER = ("model", "instructions", "messages", "input", "tools")
+
+
+def _ordered_body(body: Any) -> Any:
+    if not isinstance(body, dict):
+        return body
+    first = [k for k in _BODY_ORDER if k in body]
+    return {k: body[k] for k in [*first, *sorted(k for k in body if k not in _BODY_ORDER)]}
+
+
 def _readable(interaction: dict[str, Any]) -> dict[str, Any]:
     request = dict(interaction["request"])
     response = dict(interaction["response"])
-    request["body"] = decode_body(request.get("body"))
+    request["body"] = _ordered_body(decode_body(request.get("body")))
     headers = response.get("headers") or {}
     body = decode_body(response.get("body"), headers)
     response["headers"] = _drop_headers(headers, "content-encoding", "content-length", "transfer-encoding")
@@ -91,24 +107,34 @@ def _provenance(interactions: list[dict[str, Any]]) -> str:
     )
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style for nested data, literal blocks for multi-line text."""
+@functools.lru_cache(maxsize=1)
+def _dumper() -> Any:
+    """A YAML dumper: block style for nested data, literal blocks for multi-line text.
 
+    Built on first use: PyYAML comes with the ``testing`` extra, and the plugin must import
+    without it.
+    """
+    import yaml
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    class Dumper(yaml.SafeDumper):
+        pass
 
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-_Dumper.add_representer(str, _represent_str)
+    Dumper.add_representer(str, represent_str)
+    return Dumper
 
 
 def _serialize(data: dict[str, Any]) -> str:
+    import yaml
+
     interactions = [_readable(i) for i in data.get("interactions") or []]
     out: dict[str, Any] = {"interactions": interactions, "version": data.get("version", 1)}
     if data.get("metadata"):
         out["metadata"] = data["metadata"]
-    text = yaml.dump(out, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1_000_000)
+    text = yaml.dump(out, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=1_000_000)
     return _provenance(interactions) + text
 
 

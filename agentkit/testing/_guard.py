@@ -1,57 +1,87 @@
-"""A guard that makes any connection to a non-loopback address fail.
+"""The network guard: requests to the model fail unless a cassette or scripted model answers them.
 
-It patches ``socket.getaddrinfo`` (every client resolves the host first, so the error comes
-before any socket exists and is not buried in an exception group by anyio's happy eyeballs) and
-``socket.socket.connect``, which ``socket.create_connection``, ``http.client``, ``httpcore`` and
-asyncio's ``sock_connect`` all go through, and ``sendto``/``sendmsg``, which send UDP datagrams
-(DNS, syslog, metrics) without ever connecting. Names other than ``localhost`` are not resolved
-at all: a DNS query is network traffic too. (An async client given a bare IP address skips
-name resolution; anyio then reports the error inside an exception group.) Loopback addresses and Unix sockets
-stay allowed: local Postgres and Redis, and the test's own servers on 127.0.0.1, are not "the
-network".
+Three modes (``NetworkMode``):
+
+- ``"model"`` (the pytest plugin's default): block what agentkit is for. A request sent by an
+  ``openai`` SDK client to a host that is not loopback, and any connection to the OpenAI API,
+  raise ``NetworkBlockedError``. Everything else passes: the application's own HTTP tests, a
+  docker-compose database named ``db``, a base URL on 127.0.0.1 (the user's own fake or local
+  model server). A scripted model never reaches a socket, and a replaying cassette answers model
+  requests before they would.
+- ``"loopback"``: block every connection to anything but loopback addresses and Unix sockets.
+- ``"off"``: no guard.
+
+How: ``socket.getaddrinfo`` is patched (every client resolves the host first, so the error comes
+before any socket exists and is not buried in an exception group by anyio's happy eyeballs), and
+``socket.socket.connect``, ``connect_ex``, ``sendto`` and ``sendmsg``, which ``http.client``,
+``httpcore``, asyncio and UDP senders (DNS, syslog, metrics) all go through. In ``"loopback"``
+mode names other than ``localhost`` are not resolved at all: a DNS query is network traffic too.
+For ``"model"`` mode, the network transports of ``httpx2`` (which the ``openai`` SDK uses) and the
+SDK's aiohttp transport are wrapped once per process to check each request's headers; the wrapper
+does nothing while no guard is on.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from ..exceptions import NetworkBlockedError
+from ._traffic import is_loopback, is_openai_host, is_sdk_request
 
-__all__ = ["allow_network", "block_network", "network_blocked"]
+__all__ = ["NetworkMode", "allow_network", "block_network", "cassette_answers", "network_blocked"]
+
+NetworkMode = Literal["model", "loopback", "off"]
+"""What the guard blocks: model traffic nothing answers, everything but loopback, or nothing."""
+
+NETWORK_MODES: tuple[NetworkMode, ...] = ("model", "loopback", "off")
 
 _lock = threading.Lock()
-_depth = 0
-_allowed_hosts: list[frozenset[str]] = []
+_blocks: list[tuple[NetworkMode, frozenset[str]]] = []
 _suspended = 0
+_answering = 0
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 _real_getaddrinfo = socket.getaddrinfo
 _real_sendto = socket.socket.sendto
 _real_sendmsg = socket.socket.sendmsg
+_HINT = (
+    "Tests run offline: use a ScriptedModel or a cassette (record with --agentkit-record=once), or "
+    "allow the network with @pytest.mark.allow_network or --agentkit-network=off."
+)
 
 
-def _is_loopback(host: str) -> bool:
-    if host in ("localhost", "localhost.localdomain", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-    except ValueError:
-        return False
+def _allowed(host: str) -> bool:
+    return bool(_suspended) or is_loopback(host) or any(host in hosts for _, hosts in _blocks)
 
 
 def _check_host(host: str, port: Any) -> None:
-    if _suspended or _is_loopback(host) or any(host in hosts for hosts in _allowed_hosts):
+    if not _blocks or _allowed(host):
         return
-    raise NetworkBlockedError(
-        f"agentkit.testing blocked a network connection to {host}:{port}. Tests run offline: "
-        "use a ScriptedModel or a cassette (record with --agentkit-record=once), or allow the network "
-        "with @pytest.mark.allow_network or --agentkit-allow-network."
-    )
+    if any(mode == "loopback" for mode, _ in _blocks):
+        raise NetworkBlockedError(
+            f"agentkit.testing blocked a network connection to {host}:{port} "
+            f"(--agentkit-network=loopback). {_HINT}"
+        )
+    if is_openai_host(host):
+        raise NetworkBlockedError(
+            f"agentkit.testing blocked a connection to the OpenAI API at {host}:{port}. {_HINT}"
+        )
+
+
+def _check_request(url: str, headers: Any) -> None:
+    if not _blocks or _answering or not is_sdk_request(headers):
+        return
+    host = urlsplit(url).hostname or ""
+    if not _allowed(host):
+        raise NetworkBlockedError(
+            f"agentkit.testing blocked a model request to {url}: no cassette or scripted model "
+            f"answers it, and the base URL is not on loopback. {_HINT}"
+        )
 
 
 def _check(sock: socket.socket, address: Any) -> None:
@@ -96,11 +126,51 @@ _PATCHES: list[tuple[Any, str, Any, Any]] = [
     (socket.socket, "sendmsg", _guarded_sendmsg, _real_sendmsg),
     (socket, "getaddrinfo", _guarded_getaddrinfo, _real_getaddrinfo),
 ]
+_transports_wrapped = False
+
+
+def _wrap_transports() -> None:
+    """Wrap the HTTP transports the ``openai`` SDK sends through, once per process."""
+    global _transports_wrapped
+    if _transports_wrapped:
+        return
+    _transports_wrapped = True
+    targets: list[tuple[Any, str]] = []
+    try:
+        import httpx2
+
+        targets += [
+            (httpx2.HTTPTransport, "handle_request"),
+            (httpx2.AsyncHTTPTransport, "handle_async_request"),
+        ]
+    except ImportError:  # pragma: no cover - openai depends on httpx2
+        pass
+    try:
+        from openai._vendor.httpx_aiohttp.transport import AiohttpTransport
+
+        targets.append((AiohttpTransport, "handle_async_request"))
+    except ImportError:
+        pass
+    for owner, name in targets:
+        real = getattr(owner, name)
+        if name == "handle_request":
+
+            def handle(self: Any, request: Any, _real: Any = real) -> Any:
+                _check_request(str(request.url), request.headers)
+                return _real(self, request)
+
+        else:
+
+            async def handle(self: Any, request: Any, _real: Any = real) -> Any:  # type: ignore[misc]
+                _check_request(str(request.url), request.headers)
+                return await _real(self, request)
+
+        setattr(owner, name, handle)
 
 
 def network_blocked() -> bool:
-    """Whether the guard is on."""
-    return _depth > 0 and not _suspended
+    """Whether a guard is on."""
+    return bool(_blocks) and not _suspended
 
 
 @contextmanager
@@ -117,28 +187,51 @@ def allow_network() -> Iterator[None]:
 
 
 @contextmanager
-def block_network(allow_hosts: Iterable[str] = ()) -> Iterator[None]:
-    """Make connections to anything but loopback raise ``NetworkBlockedError`` inside the block.
-
-    Args:
-        allow_hosts: IP addresses that stay reachable besides loopback.
-
-    Blocks nest; the socket methods are restored when the outermost block exits.
-    """
-    global _depth
-    hosts = frozenset(allow_hosts)
+def cassette_answers() -> Iterator[None]:
+    """Inside the block a cassette answers model requests (or fails them with a drift report)."""
+    global _answering
     with _lock:
-        if _depth == 0:
-            for owner, name, guarded, _ in _PATCHES:
-                setattr(owner, name, guarded)
-        _depth += 1
-        _allowed_hosts.append(hosts)
+        _answering += 1
     try:
         yield
     finally:
         with _lock:
-            _allowed_hosts.remove(hosts)
-            _depth -= 1
-            if _depth == 0:
+            _answering -= 1
+
+
+@contextmanager
+def block_network(allow_hosts: Iterable[str] = (), *, mode: NetworkMode = "loopback") -> Iterator[None]:
+    """Turn the network guard on inside the block.
+
+    Args:
+        allow_hosts: IP addresses or host names that stay reachable besides loopback.
+        mode: ``"loopback"`` (block every connection to anything but loopback, the default
+            here), ``"model"`` (block only model requests nothing answers; the pytest plugin's
+            default) or ``"off"``.
+
+    Raises:
+        ValueError: An unknown mode.
+
+    Blocks nest (the strictest mode wins); the socket functions are restored when the outermost
+    block exits.
+    """
+    if mode not in NETWORK_MODES:
+        raise ValueError(f"mode must be one of {', '.join(NETWORK_MODES)}, not {mode!r}")
+    if mode == "off":
+        yield
+        return
+    entry = (mode, frozenset(allow_hosts))
+    _wrap_transports()
+    with _lock:
+        if not _blocks:
+            for owner, name, guarded, _ in _PATCHES:
+                setattr(owner, name, guarded)
+        _blocks.append(entry)
+    try:
+        yield
+    finally:
+        with _lock:
+            _blocks.remove(entry)
+            if not _blocks:
                 for owner, name, _, real in _PATCHES:
                     setattr(owner, name, real)

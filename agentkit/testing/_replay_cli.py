@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from .._wire.transcript import render_items
 from ._format import load_interactions
 from ._transcript import Turn, read_turns
 
@@ -36,98 +37,127 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _short(text: str, limit: int | None) -> str:
-    text = text.strip()
-    if limit is not None and len(text) > limit:
-        text = text[:limit] + f"… ({len(text)} chars)"
-    # Continuation lines are indented under the speaker.
-    return text.replace("\n", "\n    ")
+def _items(turn: Turn) -> list[Any]:
+    body = turn.request if isinstance(turn.request, dict) else {}
+    raw = body.get("messages", body.get("input")) or []
+    return [{"role": "user", "content": raw}] if isinstance(raw, str) else list(raw)
 
 
-def _content(content: Any) -> str:
-    if isinstance(content, list):
-        parts = []
-        for part in content:
-            if isinstance(part, dict):
-                parts.append(str(part.get("text") or part.get("refusal") or f"[{part.get('type')}]"))
-        return "".join(parts)
-    return "" if content is None else str(content)
+def _response_id(turn: Turn) -> str | None:
+    reply = turn.reply
+    if isinstance(reply, dict):
+        return str(reply["id"]) if reply.get("id") else None
+    if isinstance(reply, str):
+        for line in reversed(reply.splitlines()):
+            if line.startswith("data:") and '"response.completed"' in line:
+                return str(json.loads(line[5:]).get("response", {}).get("id") or "") or None
+    return None
 
 
-def _print_item(item: Any, out: TextIO, limit: int | None) -> None:
-    if not isinstance(item, dict):
-        print(f"  {item!r}", file=out)
+def conversations(turns: list[Turn]) -> list[list[int]]:
+    """Group requests into conversations: a request continues the conversation whose last
+    request its history starts with (or whose response it names as ``previous_response_id``).
+
+    Returns:
+        Lists of indices into ``turns``, in order of each conversation's first request.
+    """
+    groups: list[list[int]] = []
+    for index, turn in enumerate(turns):
+        body = turn.request if isinstance(turn.request, dict) else {}
+        previous = body.get("previous_response_id")
+        items = _items(turn)
+        best: list[int] | None = None
+        best_length = -1
+        for group in groups:
+            last = turns[group[-1]]
+            if not (turn.is_model and last.is_model):
+                continue
+            if previous and previous == _response_id(last):
+                best = group
+                break
+            known = _items(last)
+            if len(known) > best_length and len(known) < len(items) and items[: len(known)] == known:
+                best, best_length = group, len(known)
+        if best is None:
+            groups.append([index])
+        else:
+            best.append(index)
+    return groups
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["  " + line.replace("\n", "\n    ") for line in lines]
+
+
+def _print_request(
+    number: int, turn: Turn, shown: int, names: dict[str, str], out: TextIO, limit: int | None
+) -> int:
+    """Print one request and its reply; return how many history items the request had."""
+    if not turn.is_model:
+        print(f"\n── request {number}: {turn.method} {turn.uri} → HTTP {turn.status}", file=out)
+        return 0
+    body = turn.request if isinstance(turn.request, dict) else {}
+    items = _items(turn)
+    mode = "streamed" if body.get("stream") else "whole"
+    tools = [t.get("name") or (t.get("function") or {}).get("name") for t in body.get("tools") or ()]
+    print(f"\n── request {number}: {turn.method} {turn.endpoint} · {body.get('model')} · {mode}", file=out)
+    if tools:
+        print(f"  tools: {', '.join(str(t) for t in tools)}", file=out)
+    for line in _indent(render_items(_new_items(body, items, shown), names, limit)):
+        print(line, file=out)
+    _print_reply(number, turn, names, out, limit)
+    return len(items)
+
+
+def _new_items(body: dict[str, Any], items: list[Any], shown: int) -> list[Any]:
+    """What a request adds to its conversation: everything (and the instructions) for the first."""
+    if shown == 0 or shown > len(items):
+        instructions = body.get("instructions")
+        return [{"role": "instructions", "content": instructions}, *items] if instructions else items
+    # Replies the client sends back were printed as replies already.
+    return [
+        i
+        for i in items[shown:]
+        if not (isinstance(i, dict) and (i.get("type") in _ECHOES or i.get("role") == "assistant"))
+    ]
+
+
+def _print_reply(number: int, turn: Turn, names: dict[str, str], out: TextIO, limit: int | None) -> None:
+    print(f"── reply {number}: HTTP {turn.status}", file=out)
+    if turn.error is not None:
+        error = turn.error
+        print(f"  error {error.get('code') or error.get('type')}: {error.get('message')}", file=out)
         return
-    if item.get("role") == "tool":
-        print(
-            f"  tool result [{item.get('tool_call_id')}]: {_short(_content(item.get('content')), limit)}",
-            file=out,
+    reply: dict[str, Any] = {"role": "assistant", "content": turn.text}
+    if turn.tool_calls:
+        reply["tool_calls"] = [
+            {"id": c.tool_call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in turn.tool_calls
+        ]
+    for line in _indent(render_items([reply], names, limit)):
+        print(line, file=out)
+    usage = turn.usage
+    if usage.input_tokens or usage.output_tokens:
+        text = (
+            f"usage: {usage.input_tokens} input, {usage.output_tokens} output, "
+            f"{usage.total_tokens} total tokens"
         )
-    elif item.get("type") == "function_call_output":
-        print(
-            f"  tool result [{item.get('call_id')}]: {_short(_content(item.get('output')), limit)}", file=out
-        )
-    elif "role" in item:
-        text = _short(_content(item.get("content")), limit)
-        for call in item.get("tool_calls") or ():
-            fn = call.get("function") or {}
-            text += f" → {fn.get('name')}({fn.get('arguments')}) [{call.get('id')}]"
-        print(f"  {item['role']}: {text}", file=out)
-    else:
-        print(f"  [{item.get('type')}]", file=out)
-
-
-def _usage(usage: dict[str, Any]) -> str:
-    prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
-    completion = usage.get("completion_tokens", usage.get("output_tokens"))
-    text = f"usage: {prompt} input, {completion} output, {usage.get('total_tokens')} total tokens"
-    details = usage.get("completion_tokens_details") or usage.get("output_tokens_details") or {}
-    if details.get("reasoning_tokens"):
-        text += f" ({details['reasoning_tokens']} reasoning)"
-    return text
+        if usage.reasoning_tokens:
+            text += f" ({usage.reasoning_tokens} reasoning)"
+        print(f"  {text}", file=out)
 
 
 def print_transcript(path: Path, turns: list[Turn], out: TextIO, limit: int | None = 400) -> None:
-    """Write the conversation in ``turns`` to ``out``."""
-    print(f"Cassette {path}: {len(turns)} request(s)", file=out)
-    previous = 0
-    for number, turn in enumerate(turns, 1):
-        body = turn.request if isinstance(turn.request, dict) else {}
-        raw = body.get("messages", body.get("input")) or []
-        items: list[Any] = [{"role": "user", "content": raw}] if isinstance(raw, str) else list(raw)
-        mode = "streamed" if body.get("stream") else "whole"
-        tools = [t.get("name") or (t.get("function") or {}).get("name") for t in body.get("tools") or ()]
-        print(f"\n── request {number}: POST {turn.endpoint} · {body.get('model')} · {mode}", file=out)
-        if tools:
-            print(f"  tools: {', '.join(str(t) for t in tools)}", file=out)
-        if number == 1 or previous > len(items):
-            if body.get("instructions"):
-                print(f"  instructions: {_short(str(body['instructions']), limit)}", file=out)
-            new_items = items
-        else:
-            new_items = [
-                item
-                for item in items[previous:]
-                if not (
-                    isinstance(item, dict)
-                    and (item.get("type") in _ECHOES or item.get("role") == "assistant")
-                )
-            ]
-        previous = len(items)
-        for item in new_items:
-            _print_item(item, out, limit)
-        print(f"── reply {number}: HTTP {turn.status}", file=out)
-        if turn.error is not None:
-            print(
-                f"  error {turn.error.get('code') or turn.error.get('type')}: {turn.error.get('message')}",
-                file=out,
-            )
-            continue
-        if turn.text:
-            print(f"  assistant: {_short(turn.text, limit)}", file=out)
-        for call in turn.tool_calls:
-            arguments = call.parsed_arguments()
-            shown = json.dumps(arguments, ensure_ascii=False) if not isinstance(arguments, str) else arguments
-            print(f"  assistant → {call.name}({shown}) [{call.tool_call_id}]", file=out)
-        if turn.usage:
-            print(f"  {_usage(turn.usage)}", file=out)
+    """Write the conversations in ``turns`` to ``out``, each on its own."""
+    groups = conversations(turns)
+    several = len([g for g in groups if turns[g[0]].is_model]) > 1
+    what = f", {len(groups)} conversations" if several else ""
+    print(f"Cassette {path}: {len(turns)} request(s){what}", file=out)
+    for number, group in enumerate(groups, 1):
+        if several:
+            numbers = ", ".join(str(i + 1) for i in group)
+            print(f"\n══ conversation {number} (request{'s' if len(group) > 1 else ''} {numbers})", file=out)
+        shown = 0
+        names: dict[str, str] = {}
+        for index in group:
+            shown = _print_request(index + 1, turns[index], shown, names, out, limit)

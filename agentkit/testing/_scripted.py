@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from .._client import override_client
+from .._serialize import to_json
 from . import _wire
 from ._moderation import Flagger, moderation_json
 from ._pairing import pairing_problem
@@ -121,9 +122,9 @@ def reply(
 
 
 def tool_call(name: str, arguments: dict[str, Any] | str = "{}", *, id: str | None = None) -> ToolCallReply:
-    """Script one tool call; a dict of arguments is sent as compact JSON, a string as is."""
+    """Script one tool call; a dict of arguments is sent as compact JSON (sets sorted), a string as is."""
     if not isinstance(arguments, str):
-        arguments = json.dumps(arguments, separators=(",", ":"), ensure_ascii=False)
+        arguments = to_json(arguments)
     return ToolCallReply(name, arguments, id)
 
 

@@ -1,7 +1,8 @@
 """Read a recorded conversation out of cassette interactions: turns, tool calls, tool results.
 
-Both APIs, whole and streamed: a streamed reply is reassembled from its server-sent events the
-way the SDK would.
+Both APIs, whole and streamed. Replies are read by the loop's own readers (``agentkit._wire``),
+so a recording means exactly what the same reply means to an agent; only decoding the
+server-sent events of a stored body is done here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._result import ToolCall
+from .._result import ToolCall, Usage
+from .._wire import ModelTurn
+from .._wire._chat import ChatStream, read_completion
+from .._wire._responses import ResponsesStream, read_response
+from ..exceptions import AgentkitError
 from ._matching import endpoint
 
 __all__ = ["Turn", "parse_turn", "read_turns", "tool_results"]
@@ -21,7 +26,7 @@ class Turn:
     """One recorded request and what the model answered."""
 
     endpoint: str
-    """``/chat/completions`` or ``/responses``."""
+    """``/chat/completions`` or ``/responses`` (or another path, for ``record_hosts`` traffic)."""
     request: Any
     """The request body (parsed JSON)."""
     status: int
@@ -30,107 +35,69 @@ class Turn:
     """The assistant's text, if any."""
     tool_calls: list[ToolCall] = field(default_factory=list)
     """Tool calls in order."""
-    usage: dict[str, Any] = field(default_factory=dict)
-    """The reply's ``usage`` as sent."""
+    usage: Usage = field(default_factory=Usage)
+    """The reply's usage."""
     error: dict[str, Any] | None = None
-    """The ``error`` object of a failed request."""
+    """The ``error`` object of a failed request (or why the reply cannot be read)."""
     stream: bool = False
     """Whether the reply was streamed."""
+    method: str = "POST"
+    """The HTTP method."""
+    uri: str = ""
+    """The request URL as recorded (credentials scrubbed)."""
+    reply: Any = None
+    """The reply body (parsed JSON or text)."""
+
+    @property
+    def is_model(self) -> bool:
+        """Whether this is a request to the model API (not a ``record_hosts`` request)."""
+        return self.endpoint in ("/chat/completions", "/responses")
 
 
-def _sse_events(text: str) -> list[Any]:
+def _sse_events(text: str) -> list[dict[str, Any]]:
     events = []
     for line in text.splitlines():
         if line.startswith("data:"):
             payload = line[5:].strip()
             if payload and payload != "[DONE]":
                 try:
-                    events.append(json.loads(payload))
+                    event = json.loads(payload)
                 except ValueError:
                     continue
+                if isinstance(event, dict):
+                    events.append(event)
     return events
 
 
-def _chat_message(data: dict[str, Any], turn: Turn) -> None:
-    choices = data.get("choices") or [{}]
-    message = choices[0].get("message") or {}
-    turn.text = message.get("content")
-    for tc in message.get("tool_calls") or ():
-        fn = tc.get("function") or {}
-        turn.tool_calls.append(ToolCall(tc.get("id", ""), fn.get("name", ""), fn.get("arguments") or ""))
-    turn.usage = data.get("usage") or {}
+def _read(path: str, body: Any) -> ModelTurn:
+    """Read a reply with the loop's own readers (one home for the wire format)."""
+    responses = path.endswith("/responses")
+    if not isinstance(body, str):
+        return read_response(body) if responses else read_completion(body)
+    reader = ResponsesStream() if responses else ChatStream()
+    for event in _sse_events(body):
+        reader.feed(event)
+    return reader.turn()
 
 
-def _chat_stream(events: list[Any], turn: Turn) -> None:
-    text: list[str] = []
-    calls: dict[int, dict[str, Any]] = {}
-    for chunk in events:
-        if chunk.get("usage"):
-            turn.usage = chunk["usage"]
-        for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
-            if delta.get("content"):
-                text.append(delta["content"])
-            for tc in delta.get("tool_calls") or ():
-                entry = calls.setdefault(tc.get("index", 0), {"id": "", "name": "", "arguments": ""})
-                entry["id"] = tc.get("id") or entry["id"]
-                fn = tc.get("function") or {}
-                if fn.get("name") and fn["name"] != entry["name"]:
-                    entry["name"] += fn["name"]
-                entry["arguments"] += fn.get("arguments") or ""
-    turn.text = "".join(text) if text else None
-    turn.tool_calls = [ToolCall(c["id"], c["name"], c["arguments"]) for _, c in sorted(calls.items())]
-
-
-def _responses_output(data: dict[str, Any], turn: Turn) -> None:
-    texts = []
-    for item in data.get("output") or ():
-        if item.get("type") == "function_call":
-            turn.tool_calls.append(
-                ToolCall(item.get("call_id", ""), item.get("name", ""), item.get("arguments") or "")
-            )
-        elif item.get("type") == "message":
-            texts += [
-                p.get("text") or "" for p in item.get("content") or () if p.get("type") == "output_text"
-            ]
-    turn.text = "".join(texts) if texts else None
-    turn.usage = data.get("usage") or {}
-
-
-def _responses_stream(events: list[Any], turn: Turn) -> None:
-    done: dict[int, dict[str, Any]] = {}
-    for event in events:
-        kind = event.get("type")
-        if kind == "response.output_item.done":
-            done[event.get("output_index", len(done))] = event.get("item") or {}
-        elif kind in ("response.completed", "response.incomplete", "response.failed"):
-            final = dict(event.get("response") or {})
-            if not final.get("output"):
-                final["output"] = [item for _, item in sorted(done.items())]
-            _responses_output(final, turn)
-            return
-    _responses_output({"output": [item for _, item in sorted(done.items())]}, turn)
-
-
-def parse_turn(uri: str, request_body: Any, status: int, response_body: Any) -> Turn:
+def parse_turn(uri: str, request_body: Any, status: int, response_body: Any, method: str = "POST") -> Turn:
     """Read one interaction as a turn of the conversation."""
     path = endpoint(uri)
-    turn = Turn(path, request_body, status)
+    turn = Turn(path, request_body, status, method=method, uri=uri, reply=response_body)
+    turn.stream = isinstance(response_body, str) and "data:" in response_body
+    if not turn.is_model:
+        return turn
     if isinstance(response_body, dict) and "error" in response_body and status >= 400:
         turn.error = response_body["error"] if isinstance(response_body["error"], dict) else {}
         return turn
-    if isinstance(response_body, str):
-        turn.stream = True
-        events = _sse_events(response_body)
-        if path.endswith("/responses"):
-            _responses_stream(events, turn)
-        else:
-            _chat_stream(events, turn)
-    elif isinstance(response_body, dict):
-        if path.endswith("/responses"):
-            _responses_output(response_body, turn)
-        else:
-            _chat_message(response_body, turn)
+    if not isinstance(response_body, (str, dict)):
+        return turn
+    try:
+        read = _read(path, response_body)
+    except AgentkitError as error:  # a failed response, a stream cut short when it was recorded
+        turn.error = {"type": type(error).__name__, "message": str(error)}
+        return turn
+    turn.text, turn.tool_calls, turn.usage = read.text, read.tool_calls, read.usage
     return turn
 
 
@@ -142,6 +109,7 @@ def read_turns(interactions: list[dict[str, Any]]) -> list[Turn]:
             i["request"].get("body"),
             int((i["response"].get("status") or {}).get("code", 200)),
             i["response"].get("body"),
+            str(i["request"].get("method", "POST")),
         )
         for i in interactions
     ]

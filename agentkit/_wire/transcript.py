@@ -1,5 +1,6 @@
-"""A stored thread as readable text: messages, tool calls with their arguments, tool results.
+"""History items as readable text: messages, tool calls with their arguments, tool results.
 
+The one renderer of wire items, used by ``agentkit sessions show`` and ``agentkit replay``.
 Understands both Chat Completions messages and Responses items; anything else is shown as JSON
 rather than dropped.
 """
@@ -13,11 +14,32 @@ from typing import Any
 
 def render_transcript(items: Iterable[dict[str, Any]]) -> str:
     """Return one or more lines per item, in order."""
-    names: dict[str, str] = {}
+    return "\n".join(render_items(items))
+
+
+def render_items(
+    items: Iterable[Any], names: dict[str, str] | None = None, limit: int | None = None
+) -> list[str]:
+    """The lines for ``items``.
+
+    Args:
+        items: History items of either API.
+        names: Tool names by call id, filled in as calls are rendered; pass the same dict for
+            the items of later requests so their tool results are named.
+        limit: Shorten a text longer than this many characters (``None``: never).
+    """
+    names = {} if names is None else names
     lines: list[str] = []
     for item in items:
-        lines.extend(_render(item, names))
-    return "\n".join(lines)
+        rendered = _render(item, names) if isinstance(item, dict) else [repr(item)]
+        lines.extend(_shorten(line, limit) for line in rendered)
+    return lines
+
+
+def _shorten(line: str, limit: int | None) -> str:
+    if limit is None or len(line) <= limit:
+        return line
+    return line[:limit] + f"… ({len(line)} chars)"
 
 
 def _render(item: dict[str, Any], names: dict[str, str]) -> list[str]:
