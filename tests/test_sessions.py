@@ -152,15 +152,20 @@ async def test_lock_is_released_when_the_run_fails(backend: Backend) -> None:
 
 async def test_lock_timeout_serializes_runs(backend: Backend) -> None:
     order: list[str] = []
+    a_holds = asyncio.Event()
 
-    async def run(name: str, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def run(name: str, after: asyncio.Event | None) -> None:
+        # b asks only once a holds the lock, so the order does not depend on timing.
+        if after is not None:
+            await after.wait()
         async with backend.session("t", lock_timeout=10).lock():
             order.append(f"{name} start")
+            if after is None:
+                a_holds.set()
             await asyncio.sleep(0.05)
             order.append(f"{name} end")
 
-    await asyncio.gather(run("a", 0), run("b", 0.01))
+    await asyncio.gather(run("a", None), run("b", a_holds))
     assert order == ["a start", "a end", "b start", "b end"]
 
 
