@@ -1,0 +1,71 @@
+"""The native run endpoint: one message in, agentkit's own events out (SSE) or the result (JSON).
+
+Events: ``run_created``, ``text_delta``, ``tool_call_started``, ``tool_call_finished``,
+``final`` and ``error`` (each a JSON object with ``type``); ``id:`` lines number them in the
+run's log, shared with the Assistants stream of the same run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._app import Service, endpoint, json_response, parse_body
+from ._objects import new_id, public, run_object
+from ._routes_objects import add_messages, check_idle, find_assistant, find_thread
+from ._routes_runs import last_event_id, stream_response
+from ._schemas import MessageCreate, NativeRun
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+
+def routes() -> list[Route]:
+    from starlette.routing import Route
+
+    return [
+        Route("/agentkit/threads/{thread_id}/runs", endpoint(create_native_run), methods=["POST"]),
+        Route("/agentkit/runs/{run_id}/events", endpoint(native_events), methods=["GET"]),
+    ]
+
+
+async def create_native_run(service: Service, request: Request, user: str) -> Response:
+    thread = await find_thread(service, request.path_params["thread_id"], user)
+    body = await parse_body(request, NativeRun, service)
+    assistant = await find_assistant(service, body.assistant_id, user)
+    check_idle(service, thread["id"])
+    agent = service.catalog.agent_for(assistant, {})
+    run_id = new_id("run")
+    if body.input is not None:
+        await add_messages(service, thread["id"], user, [MessageCreate(role="user", content=body.input)])
+    run = run_object(
+        run_id,
+        thread["id"],
+        assistant,
+        model=agent.model,
+        instructions=agent.instructions or "",
+        tools=assistant["tools"],
+        metadata=None,
+        settings=agent.model_settings,
+    )
+    await service.store.put("run", run_id, user, run, parent=thread["id"])
+    service.runner.start(run, user, agent)
+    if body.stream:
+        return stream_response(service, run_id, after=0, native=True)
+    last: dict[str, Any] = {}
+    async for event in service.runner.follow(run_id, 0, True):
+        assert event.native is not None
+        last = event.native
+    return json_response({"run": public(run), "output": last.get("output"), "error": last.get("message")})
+
+
+async def native_events(service: Service, request: Request, user: str) -> Response:
+    """Replay (then follow) a run's native events after ``Last-Event-ID``."""
+    run_id = request.path_params["run_id"]
+    run = await service.runner.get_run(run_id, user)
+    if run is None:
+        from ._app import not_found
+
+        raise not_found("run", run_id)
+    return stream_response(service, run_id, after=last_event_id(request), native=True)

@@ -1,0 +1,166 @@
+"""``/v1/threads/{id}/runs``: create (polled or streamed), list, retrieve, cancel, resume a stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from ..exceptions import ServeError
+from ._app import Service, endpoint, json_response, not_found, parse_body
+from ._objects import TERMINAL, list_object, new_id, public, run_object
+from ._routes_objects import add_messages, check_idle, find_assistant, find_thread, list_params
+from ._schemas import RunCreate, SubmitToolOutputs
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+POLL_AFTER_MS = "200"
+"""Sent as ``openai-poll-after-ms``: how often the SDK's ``create_and_poll`` asks again."""
+
+
+def routes() -> list[Route]:
+    from starlette.routing import Route
+
+    base = "/v1/threads/{thread_id}/runs"
+    return [
+        Route(base, endpoint(list_runs), methods=["GET"]),
+        Route(base, endpoint(create_run), methods=["POST"]),
+        Route(base + "/{run_id}", endpoint(get_run), methods=["GET"]),
+        Route(base + "/{run_id}/cancel", endpoint(cancel_run), methods=["POST"]),
+        Route(base + "/{run_id}/submit_tool_outputs", endpoint(submit_tool_outputs), methods=["POST"]),
+        Route(base + "/{run_id}/events", endpoint(run_events), methods=["GET"]),
+    ]
+
+
+async def create_run(service: Service, request: Request, user: str) -> Response:
+    thread = await find_thread(service, request.path_params["thread_id"], user)
+    body = await parse_body(request, RunCreate, service)
+    assistant = await find_assistant(service, body.assistant_id, user)
+    if body.max_prompt_tokens is not None or (body.truncation_strategy or {}).get("type", "auto") != "auto":
+        raise ServeError("agentkit sends the whole thread; truncation is not supported.", param="truncation_strategy")
+    check_idle(service, thread["id"])
+    changes: dict[str, Any] = {}
+    settings: dict[str, Any] = {}
+    for name in ("temperature", "top_p", "max_completion_tokens"):
+        if getattr(body, name) is not None:
+            settings[name] = getattr(body, name)
+    if settings:
+        changes["model_settings"] = settings
+    if body.model:
+        changes["model"] = body.model
+    instructions = body.instructions if body.instructions is not None else assistant.get("instructions")
+    if body.additional_instructions:
+        instructions = f"{instructions or ''}\n\n{body.additional_instructions}".strip()
+    if instructions != assistant.get("instructions"):
+        changes["instructions"] = instructions
+    tools = assistant["tools"]
+    if body.tools is not None:
+        tools = service.catalog.check_tools(body.tools)
+        changes["tools"] = [t["function"]["name"] for t in tools]
+    for name in ("tool_choice", "parallel_tool_calls"):
+        if getattr(body, name) is not None:
+            changes[name] = getattr(body, name)
+    agent = service.catalog.agent_for(assistant, changes)
+    run_id = new_id("run")
+    await add_messages(service, thread["id"], user, body.additional_messages or [], run_id=run_id)
+    run = run_object(
+        run_id,
+        thread["id"],
+        assistant,
+        model=agent.model,
+        instructions=agent.instructions or "",
+        tools=tools,
+        metadata=body.metadata,
+        settings={**agent.model_settings, **{k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")}},
+    )
+    await service.store.put("run", run_id, user, run, parent=thread["id"])
+    service.runner.start(run, user, agent)
+    if body.stream:
+        return stream_response(service, run_id, after=0, native=False)
+    return json_response(public(run))
+
+
+async def find_run(service: Service, request: Request, user: str) -> dict[str, Any]:
+    thread = await find_thread(service, request.path_params["thread_id"], user)
+    run_id = request.path_params["run_id"]
+    run = await service.runner.get_run(run_id, user)
+    if run is None or run["thread_id"] != thread["id"]:
+        raise not_found("run", run_id)
+    return run
+
+
+async def get_run(service: Service, request: Request, user: str) -> Response:
+    run = await find_run(service, request, user)
+    return json_response(public(run), headers={"openai-poll-after-ms": POLL_AFTER_MS})
+
+
+async def list_runs(service: Service, request: Request, user: str) -> Response:
+    thread = await find_thread(service, request.path_params["thread_id"], user)
+    page = await service.store.list("run", user, parent=thread["id"], **list_params(request))
+    data = []
+    for stored in page.data:
+        live = service.runner.live.get(stored["id"])
+        data.append(public(live.run if live is not None else stored))
+    return json_response(list_object(data, page.has_more))
+
+
+async def cancel_run(service: Service, request: Request, user: str) -> Response:
+    run = await find_run(service, request, user)
+    if run["status"] in TERMINAL:
+        raise ServeError(f"Cannot cancel run with status '{run['status']}'.", param="run_id", code="run_not_active")
+    await service.runner.cancel(run["id"])
+    return json_response(public(run))
+
+
+async def submit_tool_outputs(service: Service, request: Request, user: str) -> Response:
+    run = await find_run(service, request, user)
+    await parse_body(request, SubmitToolOutputs, service)
+    raise ServeError(
+        f"Run {run['id']} is not waiting for tool outputs (status '{run['status']}').",
+        param="run_id",
+        code="run_not_requires_action",
+    )
+
+
+async def run_events(service: Service, request: Request, user: str) -> Response:
+    """Replay a run's stream in the Assistants format from ``Last-Event-ID`` (or ``?after=``)."""
+    run = await find_run(service, request, user)
+    return stream_response(service, run["id"], after=last_event_id(request), native=False)
+
+
+def last_event_id(request: Request) -> int:
+    """The event number a reconnecting client saw last: ``Last-Event-ID`` or ``?after=``; 0 if none.
+
+    Raises:
+        ServeError: The value is not a non-negative integer (400).
+    """
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    if not raw.isdigit():
+        raise ServeError("Last-Event-ID must be the number of an event of this run.", param="last-event-id")
+    return int(raw)
+
+
+def stream_response(service: Service, run_id: str, *, after: int, native: bool) -> Response:
+    """SSE of a run's events: ``event:``, ``id:`` (its number) and JSON ``data:``.
+
+    The Assistants stream ends with ``event: done`` / ``data: [DONE]``, as the API's did; the
+    native stream ends after its ``final`` or ``error`` event. The client going away ends this
+    response only; the run goes on.
+    """
+    from sse_starlette import EventSourceResponse, ServerSentEvent
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async for event in service.runner.follow(run_id, after, native):
+            if native:
+                assert event.native is not None
+                name, data = str(event.native["type"]), event.native
+            else:
+                name, data = event.event, event.data
+            yield ServerSentEvent(json.dumps(data, ensure_ascii=False), event=name, id=str(event.seq))
+        if not native:
+            yield ServerSentEvent("[DONE]", event="done")
+
+    return EventSourceResponse(events(), ping=15, sep="\n", headers={"cache-control": "no-cache"})

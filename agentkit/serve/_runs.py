@@ -1,0 +1,205 @@
+"""Runs execute in this process as tasks the service owns; clients watch their event logs.
+
+A run is a task that the ``Runner`` starts, tracks and cancels on shutdown (never fire and
+forget). Its events go into an in-memory log that any number of SSE responses follow; the log
+is written to the store in batches (at every step, message and status change), so a client that
+reconnects with ``Last-Event-ID`` — to this process or after a restart — gets the rest. A client
+that goes away only stops its own response: the run goes on and its results land in the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import Agent
+from ..events import FinalResult
+from ._objects import ACTIVE, new_id, now, public
+from ._store import ServeStore
+from ._translate import RunEvent, Translator
+
+logger = logging.getLogger("agentkit.serve")
+
+ORPHANED = "The server stopped while this run was in progress; its outcome is in the thread so far."
+
+
+@dataclass
+class LiveRun:
+    """A run executing in this process, and its event log."""
+
+    run: dict[str, Any]
+    """The run object (status and timestamps updated as it goes)."""
+    owner: str
+    """The user who started it."""
+    events: list[RunEvent] = field(default_factory=list)
+    """Every event so far, numbered from 1."""
+    flushed: int = 0
+    """How many of ``events`` are in the store."""
+    done: bool = False
+    """The run reached a final status and its log is complete."""
+    task: asyncio.Task[None] | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def emit(self, event: str, data: dict[str, Any], native: dict[str, Any] | None) -> None:
+        self.events.append(RunEvent(len(self.events) + 1, event, data, native))
+        self._notify()
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+
+class Runner:
+    """Starts runs, keeps the live ones, and serves their event logs.
+
+    Args:
+        store: Where runs, messages and events are kept.
+        instance: This process's id, written into the runs it starts, so that a run left
+            ``in_progress`` by a stopped process is recognised.
+    """
+
+    def __init__(self, store: ServeStore) -> None:
+        self.store = store
+        self.instance = new_id("srv")
+        self.live: dict[str, LiveRun] = {}
+
+    def start(self, run: dict[str, Any], owner: str, agent: Agent[Any, Any]) -> LiveRun:
+        """Start executing ``run`` (already stored, status ``queued``) on its thread."""
+        run["_instance"] = self.instance
+        live = LiveRun(run, owner)
+        self.live[run["id"]] = live
+        live.emit("thread.run.created", public(run), {"type": "run_created", "run": public(run)})
+        live.emit("thread.run.queued", public(run), None)
+        live.task = asyncio.create_task(self._execute(live, agent), name=f"agentkit-serve-{run['id']}")
+        return live
+
+    def active_on(self, thread_id: str) -> str | None:
+        """The id of the run executing on ``thread_id`` in this process, if any."""
+        for run_id, live in self.live.items():
+            if live.run["thread_id"] == thread_id and not live.done:
+                return run_id
+        return None
+
+    async def cancel(self, run_id: str) -> bool:
+        """Ask a live run to stop; return whether it was live here."""
+        live = self.live.get(run_id)
+        if live is None or live.task is None or live.done:
+            return False
+        live.run["status"] = "cancelling"
+        live.task.cancel()
+        return True
+
+    async def shutdown(self) -> None:
+        """Cancel every live run and wait until each has stored its final state."""
+        tasks = [lv.task for lv in self.live.values() if lv.task is not None and not lv.task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _execute(self, live: LiveRun, agent: Agent[Any, Any]) -> None:
+        run = live.run
+        translator = Translator(run, live.emit)
+        session = self.store.session(run["thread_id"])
+        status = "failed"
+        try:
+            run["status"], run["started_at"] = "in_progress", now()
+            live.emit("thread.run.in_progress", public(run), None)
+            await self._save(live)
+            async for event in agent.run_stream(session=session):
+                translator.handle(event)
+                if isinstance(event, FinalResult):
+                    usage = event.result.usage
+                    run["usage"] = {
+                        "prompt_tokens": usage.input_tokens,
+                        "completion_tokens": usage.output_tokens,
+                        "total_tokens": usage.total_tokens,
+                    }
+                    status = "completed"
+                if live.events[-1].event.startswith(("thread.run.step.completed", "thread.message.completed")):
+                    await self._save(live, translator.finished_messages)
+        except asyncio.CancelledError:
+            status = "cancelled"
+        except Exception as exc:
+            logger.warning("run %s failed: %s: %s", run["id"], type(exc).__name__, exc)
+            run["last_error"] = {"code": "server_error", "message": f"{type(exc).__name__}: {exc}"}
+        finally:
+            translator.close(status)
+            await asyncio.shield(self._finish(live, translator, status, session))
+
+    async def _finish(self, live: LiveRun, translator: Translator, status: str, session: Any) -> None:
+        run = live.run
+        run["status"] = status
+        run[{"completed": "completed_at", "cancelled": "cancelled_at"}.get(status, "failed_at")] = now()
+        native: dict[str, Any]
+        if status == "completed":
+            native = {"type": "final", "output": translator.output, "usage": run["usage"]}
+        elif status == "cancelled":
+            native = {"type": "error", "code": "cancelled", "message": "The run was cancelled."}
+        else:
+            native = {"type": "error", **(run["last_error"] or {"code": "server_error", "message": ""})}
+        native["run"] = public(run)
+        live.emit(f"thread.run.{status}", public(run), native)
+        try:
+            await self._save(live, translator.finished_messages)
+        except Exception:
+            logger.exception("could not store the end of run %s", run["id"])
+        finally:
+            live.done = True
+            live._notify()
+            self.live.pop(run["id"], None)
+            aclose = getattr(session, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async def _save(self, live: LiveRun, messages: list[dict[str, Any]] | None = None) -> None:
+        """Store new events, finished messages and the run object."""
+        run = live.run
+        for message in messages or ():
+            await self.store.put("message", message["id"], live.owner, message, parent=run["thread_id"])
+        if messages:
+            messages.clear()
+        batch = live.events[live.flushed :]
+        if batch:
+            await self.store.append_events(run["id"], [(e.seq, json.dumps(e.to_json())) for e in batch])
+            live.flushed += len(batch)
+        await self.store.put("run", run["id"], live.owner, run, parent=run["thread_id"])
+
+    async def get_run(self, run_id: str, owner: str) -> dict[str, Any] | None:
+        """The run as it is now (live, or stored; a run orphaned by a stopped process is failed)."""
+        live = self.live.get(run_id)
+        if live is not None:
+            return live.run if live.owner == owner else None
+        run = await self.store.get("run", run_id, owner)
+        if run is not None and run["status"] in ACTIVE and run["status"] != "requires_action":
+            # Started by a process that is gone: nothing will finish it.
+            run["status"], run["failed_at"] = "failed", now()
+            run["last_error"] = {"code": "server_error", "message": ORPHANED}
+            await self.store.put("run", run_id, owner, run, parent=run["thread_id"])
+        return run
+
+    async def follow(self, run_id: str, after: int, native: bool) -> AsyncIterator[RunEvent]:
+        """Yield the run's events numbered above ``after``, live until the run ends."""
+        live = self.live.get(run_id)
+        if live is None:
+            for seq, raw in await self.store.load_events(run_id, after):
+                data = json.loads(raw)
+                event = RunEvent(seq, data["event"], data["data"], data["native"])
+                if not native or event.native is not None:
+                    yield event
+            return
+        position = after
+        while True:
+            changed = live._changed
+            while position < len(live.events):
+                event = live.events[position]
+                position += 1
+                if not native or event.native is not None:
+                    yield event
+            if live.done:
+                return
+            await changed.wait()
+

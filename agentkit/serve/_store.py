@@ -1,0 +1,323 @@
+"""Where the service keeps its objects: beside the threads, in the same session store.
+
+A thread's transcript is an agentkit session (``SQLiteSession``/``PostgresSession`` with the
+thread id as ``session_id``). Everything else the API shows — assistants, thread records,
+messages, runs, API keys — is a JSON object in one table, keyed by ``(kind, id)``, with the user
+who owns it, the thread it belongs to (``parent``) and an insertion counter (``seq``) that
+orders lists. Run events are rows of a second table, numbered per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol, TypeVar
+from urllib.parse import urlsplit
+
+from ..exceptions import ConfigurationError, ServeError, SessionError
+from ..sessions import Session, SQLiteSession
+
+T = TypeVar("T")
+Order = Literal["asc", "desc"]
+
+DEFAULT_STORE = "sqlite:///agentkit_sessions.sqlite3"
+"""The store used when none is given: the sessions' default SQLite file."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list, in the requested order."""
+
+    data: list[dict[str, Any]]
+    """The objects."""
+    has_more: bool
+    """Whether more objects follow in this order."""
+
+
+class ServeStore(Protocol):
+    """The storage the service needs; ``open_store`` returns the SQLite or Postgres one."""
+
+    url: str
+    """Where the store lives (the ``--store`` URL, without a password)."""
+
+    def session(self, thread_id: str) -> Session:
+        """The agentkit session holding a thread's transcript."""
+        ...
+
+    async def put(self, kind: str, id: str, owner: str, data: dict[str, Any], *, parent: str = "") -> None:
+        """Insert an object, or replace its data keeping its place in lists."""
+        ...
+
+    async def get(self, kind: str, id: str, owner: str | None) -> dict[str, Any] | None:
+        """Return the object, or ``None`` when it is missing or ``owner`` (if given) does not own it."""
+        ...
+
+    async def list(
+        self,
+        kind: str,
+        owner: str | None,
+        *,
+        parent: str = "",
+        order: Order = "desc",
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 20,
+    ) -> Page:
+        """Return a page of ``owner``'s objects of one kind (under ``parent``), ordered by creation.
+
+        Raises:
+            ServeError: ``after`` or ``before`` names no object of this list (400).
+        """
+        ...
+
+    async def delete(self, kind: str, id: str, owner: str | None) -> bool:
+        """Delete one object; return whether it existed (and was ``owner``'s)."""
+        ...
+
+    async def delete_children(self, parent: str) -> None:
+        """Delete every object whose parent is ``parent`` (a thread's messages and runs)."""
+        ...
+
+    async def append_events(self, run_id: str, events: Sequence[tuple[int, str]]) -> None:
+        """Store numbered, encoded events of a run (numbers are unique per run)."""
+        ...
+
+    async def load_events(self, run_id: str, after: int) -> list[tuple[int, str]]:
+        """Return a run's stored events numbered above ``after``, in order."""
+        ...
+
+    async def delete_events(self, run_ids: Sequence[str]) -> None:
+        """Delete every stored event of these runs."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+def open_store(url: str) -> ServeStore:
+    """Open the store at ``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``.
+
+    A Postgres URL may end in ``#schema`` to choose the schema (``agentkit`` by default).
+
+    Raises:
+        ConfigurationError: The URL's scheme is not ``sqlite`` or ``postgresql``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if not path:
+            raise ConfigurationError(f"A sqlite store URL needs a file: sqlite:///path.db, not {url!r}.")
+        return SQLiteStore(path)
+    if parts.scheme in ("postgres", "postgresql"):
+        from ._store_postgres import PostgresStore
+
+        return PostgresStore(url.split("#", 1)[0], schema=parts.fragment or "agentkit")
+    raise ConfigurationError(
+        f"Unsupported store URL {url!r}: use sqlite:///path.db or postgresql://user@host:port/db."
+    )
+
+
+def cursor_error(name: str, value: str) -> ServeError:
+    """The 400 for a pagination cursor that names no object of the list."""
+    return ServeError(f"No object with id {value!r} in this list.", param=name, code="invalid_cursor")
+
+
+_SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS agentkit_serve_objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    UNIQUE (kind, id)
+);
+CREATE INDEX IF NOT EXISTS agentkit_serve_objects_list ON agentkit_serve_objects (kind, owner, parent, seq);
+CREATE INDEX IF NOT EXISTS agentkit_serve_objects_parent ON agentkit_serve_objects (parent);
+CREATE TABLE IF NOT EXISTS agentkit_serve_events (
+    run_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+"""
+
+
+class SQLiteStore:
+    """The service's objects in the SQLite file that also holds the threads.
+
+    One connection, used from worker threads under a mutex (as ``SQLiteSession`` does).
+
+    Args:
+        path: The SQLite file (created when missing).
+        busy_timeout: Seconds a write waits for another connection's write.
+    """
+
+    def __init__(self, path: str, *, busy_timeout: float = 30.0) -> None:
+        self.path = os.path.realpath(path)
+        self.url = f"sqlite:///{self.path}"
+        self.busy_timeout = busy_timeout
+        self._mutex = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def session(self, thread_id: str) -> Session:
+        return SQLiteSession(thread_id, self.path, busy_timeout=self.busy_timeout)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.executescript(_SQLITE_SCHEMA)
+        return conn
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._mutex:
+            try:
+                if self._conn is None:
+                    self._conn = self._connect()
+                return fn(self._conn)
+            except sqlite3.Error as exc:
+                if self._conn is not None and self._conn.in_transaction:
+                    self._conn.rollback()
+                raise SessionError(f"SQLite error on {self.path}: {exc}") from exc
+
+    async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, self._run, fn)
+
+    async def _write(self, sql: str, params: Sequence[Any] | Sequence[Sequence[Any]], many: bool = False) -> int:
+        def write(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            cur = conn.executemany(sql, params) if many else conn.execute(sql, params)  # type: ignore[arg-type]
+            conn.execute("COMMIT")
+            return cur.rowcount
+
+        return await self._call(write)
+
+    async def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        return await self._call(lambda conn: conn.execute(sql, params).fetchall())
+
+    async def put(self, kind: str, id: str, owner: str, data: dict[str, Any], *, parent: str = "") -> None:
+        await self._write(
+            "INSERT INTO agentkit_serve_objects (kind, id, owner, parent, data, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+            (kind, id, owner, parent, _encode(data), time.time()),
+        )
+
+    async def get(self, kind: str, id: str, owner: str | None) -> dict[str, Any] | None:
+        rows = await self._read(
+            "SELECT owner, data FROM agentkit_serve_objects WHERE kind = ? AND id = ?", (kind, id)
+        )
+        if not rows or (owner is not None and rows[0][0] != owner):
+            return None
+        return _decode(rows[0][1])
+
+    async def list(
+        self,
+        kind: str,
+        owner: str | None,
+        *,
+        parent: str = "",
+        order: Order = "desc",
+        after: str | None = None,
+        before: str | None = None,
+        limit: int = 20,
+    ) -> Page:
+        return await self._call(
+            functools.partial(_sqlite_list, kind, owner, parent, order, after, before, limit)
+        )
+
+    async def delete(self, kind: str, id: str, owner: str | None) -> bool:
+        if owner is None:
+            sql, params = "DELETE FROM agentkit_serve_objects WHERE kind = ? AND id = ?", (kind, id)
+        else:
+            sql = "DELETE FROM agentkit_serve_objects WHERE kind = ? AND id = ? AND owner = ?"
+            params = (kind, id, owner)
+        return await self._write(sql, params) > 0
+
+    async def delete_children(self, parent: str) -> None:
+        await self._write("DELETE FROM agentkit_serve_objects WHERE parent = ?", (parent,))
+
+    async def append_events(self, run_id: str, events: Sequence[tuple[int, str]]) -> None:
+        if events:
+            await self._write(
+                "INSERT OR IGNORE INTO agentkit_serve_events (run_id, seq, event) VALUES (?, ?, ?)",
+                [(run_id, seq, event) for seq, event in events],
+                many=True,
+            )
+
+    async def load_events(self, run_id: str, after: int) -> list[tuple[int, str]]:
+        rows = await self._read(
+            "SELECT seq, event FROM agentkit_serve_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+            (run_id, after),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def delete_events(self, run_ids: Sequence[str]) -> None:
+        if run_ids:
+            await self._write(
+                "DELETE FROM agentkit_serve_events WHERE run_id = ?", [(r,) for r in run_ids], many=True
+            )
+
+    async def aclose(self) -> None:
+        def close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(None, lambda: self._run(lambda _c: close()))
+
+
+def _sqlite_list(
+    kind: str,
+    owner: str | None,
+    parent: str,
+    order: Order,
+    after: str | None,
+    before: str | None,
+    limit: int,
+    conn: sqlite3.Connection,
+) -> Page:
+    where = ["kind = ?", "parent = ?"]
+    params: list[Any] = [kind, parent]
+    if owner is not None:
+        where.append("owner = ?")
+        params.append(owner)
+    base, base_params = " AND ".join(where), tuple(params)
+    for name, cursor, newer in (("after", after, order == "asc"), ("before", before, order == "desc")):
+        if cursor is None:
+            continue
+        row = conn.execute(
+            f"SELECT seq FROM agentkit_serve_objects WHERE {base} AND id = ?", (*base_params, cursor)
+        ).fetchone()
+        if row is None:
+            raise cursor_error(name, cursor)
+        where.append("seq > ?" if newer else "seq < ?")
+        params.append(row[0])
+    direction = "ASC" if order == "asc" else "DESC"
+    rows = conn.execute(
+        f"SELECT data FROM agentkit_serve_objects WHERE {' AND '.join(where)} "
+        f"ORDER BY seq {direction} LIMIT ?",
+        (*params, limit + 1),
+    ).fetchall()
+    return Page([_decode(r[0]) for r in rows[:limit]], has_more=len(rows) > limit)
+
+
+def _encode(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(raw: str) -> dict[str, Any]:
+    value = json.loads(raw)
+    assert isinstance(value, dict)
+    return value

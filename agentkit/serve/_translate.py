@@ -1,0 +1,191 @@
+"""Turn agentkit's stream events into Assistants stream events and native events, in one log.
+
+Each entry of a run's log is one ``RunEvent``: the Assistants event (``thread.message.delta``,
+``thread.run.step.created``, ...) with its data, and, when it means something to a native
+client, the native event (``text_delta``, ``tool_call_started``, ``tool_call_finished``,
+``approval_required``, ``final``, ``error``). Both streams share the numbering, so one
+``Last-Event-ID`` resumes either.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted, TurnFinished
+from ._objects import message_object, new_id, now, step_object
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """One numbered entry of a run's event log."""
+
+    seq: int
+    """Position in the run's log, from 1; sent as the SSE ``id:``."""
+    event: str
+    """The Assistants event name."""
+    data: dict[str, Any]
+    """The Assistants event data."""
+    native: dict[str, Any] | None
+    """The native event (``{"type": ..., ...}``), or ``None`` for Assistants-only bookkeeping."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"event": self.event, "data": self.data, "native": self.native}
+
+
+Emit = Callable[[str, dict[str, Any], "dict[str, Any] | None"], None]
+
+
+class Translator:
+    """The state of one run's message and step objects while its events stream in.
+
+    Args:
+        run: The run object (mutated by the caller for status changes).
+        emit: Appends one event to the log: ``emit(event, data, native)``.
+    """
+
+    def __init__(self, run: dict[str, Any], emit: Emit) -> None:
+        self.run = run
+        self.emit = emit
+        self.message: dict[str, Any] | None = None
+        self.message_step: dict[str, Any] | None = None
+        self.tool_step: dict[str, Any] | None = None
+        self.finished_messages: list[dict[str, Any]] = []
+        """Completed assistant messages, for the caller to store."""
+        self.output: Any = None
+
+    def handle(self, event: StreamEvent) -> None:
+        """Translate one agentkit event."""
+        if isinstance(event, TextDelta):
+            self._text(event.text)
+        elif isinstance(event, ToolCallStarted):
+            self._end_message("completed")
+            self._tool_started(event)
+        elif isinstance(event, ToolCallResult):
+            self._tool_finished(event)
+        elif isinstance(event, TurnFinished):
+            self._end_message("completed")
+            self._end_tool_step()
+        elif isinstance(event, FinalResult):
+            self._end_message("completed")
+            self._end_tool_step()
+            output = event.result.output
+            self.output = output.model_dump(mode="json") if hasattr(output, "model_dump") else output
+
+    def close(self, status: str) -> None:
+        """End whatever is open when the run stops early (``incomplete`` message, step status)."""
+        self._end_message("incomplete" if status != "completed" else "completed")
+        self._end_tool_step(status if status != "completed" else "completed")
+
+    # --- messages ---
+
+    def _text(self, text: str) -> None:
+        if self.message is None:
+            message = message_object(
+                self.run["thread_id"],
+                "assistant",
+                "",
+                assistant_id=self.run["assistant_id"],
+                run_id=self.run["id"],
+                status="in_progress",
+            )
+            message["content"] = []
+            step = step_object(
+                new_id("step"),
+                self.run,
+                "message_creation",
+                {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
+            )
+            self.message, self.message_step = message, step
+            self.emit("thread.run.step.created", copy.deepcopy(step), None)
+            self.emit("thread.run.step.in_progress", copy.deepcopy(step), None)
+            self.emit("thread.message.created", copy.deepcopy(message), None)
+            self.emit("thread.message.in_progress", copy.deepcopy(message), None)
+            message["content"] = [{"type": "text", "text": {"value": "", "annotations": []}}]
+        self.message["content"][0]["text"]["value"] += text
+        delta = {"content": [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]}
+        self.emit(
+            "thread.message.delta",
+            {"id": self.message["id"], "object": "thread.message.delta", "delta": delta},
+            {"type": "text_delta", "text": text},
+        )
+
+    def _end_message(self, status: str) -> None:
+        message, step = self.message, self.message_step
+        if message is None or step is None:
+            return
+        self.message = self.message_step = None
+        stamp = now()
+        message["status"] = status
+        if status == "completed":
+            message["completed_at"] = stamp
+        else:
+            message["incomplete_at"] = stamp
+            message["incomplete_details"] = {"reason": "run_failed"}
+        self.finished_messages.append(message)
+        self.emit(f"thread.message.{status}", copy.deepcopy(message), None)
+        self._finish_step(step, "completed" if status == "completed" else "failed", stamp)
+
+    # --- tool calls ---
+
+    def _tool_started(self, event: ToolCallStarted) -> None:
+        if self.tool_step is None:
+            self.tool_step = step_object(
+                new_id("step"), self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []}
+            )
+            self.emit("thread.run.step.created", copy.deepcopy(self.tool_step), None)
+            self.emit("thread.run.step.in_progress", copy.deepcopy(self.tool_step), None)
+        calls = self.tool_step["step_details"]["tool_calls"]
+        call = {
+            "id": event.call_id,
+            "type": "function",
+            "function": {"name": event.name, "arguments": event.raw_arguments, "output": None},
+        }
+        calls.append(call)
+        self.emit(
+            "thread.run.step.delta",
+            _step_delta(self.tool_step["id"], {"index": len(calls) - 1, **copy.deepcopy(call)}),
+            {
+                "type": "tool_call_started",
+                "tool_call_id": event.call_id,
+                "name": event.name,
+                "arguments": event.raw_arguments,
+            },
+        )
+
+    def _tool_finished(self, event: ToolCallResult) -> None:
+        native = {
+            "type": "tool_call_finished",
+            "tool_call_id": event.call_id,
+            "name": event.name,
+            "output": event.content,
+            "is_error": event.is_error,
+        }
+        calls = self.tool_step["step_details"]["tool_calls"] if self.tool_step else []
+        index = next((i for i, c in enumerate(calls) if c["id"] == event.call_id), None)
+        if self.tool_step is None or index is None:
+            self.emit("agentkit.tool_call.finished", native, native)
+            return
+        calls[index]["function"]["output"] = event.content
+        delta = {"index": index, "type": "function", "function": {"output": event.content}}
+        self.emit("thread.run.step.delta", _step_delta(self.tool_step["id"], delta), native)
+
+    def _end_tool_step(self, status: str = "completed") -> None:
+        if self.tool_step is not None:
+            step, self.tool_step = self.tool_step, None
+            self._finish_step(step, status, now())
+
+    def _finish_step(self, step: dict[str, Any], status: str, stamp: int) -> None:
+        step["status"] = status
+        step[{"completed": "completed_at", "cancelled": "cancelled_at"}.get(status, "failed_at")] = stamp
+        self.emit(f"thread.run.step.{status}", copy.deepcopy(step), None)
+
+
+def _step_delta(step_id: str, call: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": step_id,
+        "object": "thread.run.step.delta",
+        "delta": {"step_details": {"type": "tool_calls", "tool_calls": [call]}},
+    }
