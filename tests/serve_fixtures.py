@@ -6,7 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
@@ -22,22 +22,29 @@ class Server:
     url: str
     app: Any
     keys: dict[str, str]
+    clients: list[Any] = field(default_factory=list)
 
-    def http(self, user: str = "alice") -> httpx2.AsyncClient:
-        """A raw HTTP client authenticated as ``user``."""
-        return httpx2.AsyncClient(
-            base_url=self.url, headers={"authorization": f"Bearer {self.keys[user]}"}, timeout=30
-        )
+    def http(self, user: str | None = "alice", **headers: str) -> httpx2.AsyncClient:
+        """A raw HTTP client authenticated as ``user`` (closed when the server stops)."""
+        if user is not None:
+            headers["authorization"] = f"Bearer {self.keys[user]}"
+        client = httpx2.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+        self.clients.append(client)
+        return client
 
     def openai(self, user: str = "alice") -> Any:
         """The ``openai`` SDK's async client, pointed at the service as ``user``."""
         from openai import AsyncOpenAI
 
-        return AsyncOpenAI(api_key=self.keys[user], base_url=self.url + "/v1", max_retries=0)
+        client = AsyncOpenAI(api_key=self.keys[user], base_url=self.url + "/v1", max_retries=0)
+        self.clients.append(client)
+        return client
 
 
 @asynccontextmanager
-async def running(served: Any, *, users: tuple[str, ...] = ("alice", "bob"), **options: Any) -> AsyncIterator[Server]:
+async def running(
+    served: Any, *, users: tuple[str, ...] = ("alice", "bob"), **options: Any
+) -> AsyncIterator[Server]:
     """Serve ``create_app(served, **options)`` with uvicorn until the block ends."""
     app = create_app(served, **options)
     sock = socket.socket()
@@ -52,9 +59,12 @@ async def running(served: Any, *, users: tuple[str, ...] = ("alice", "bob"), **o
         await asyncio.sleep(0.01)
     store = app.state.service.store
     keys = {user: await create_key(store, user) for user in users}
+    served = Server(f"http://127.0.0.1:{port}", app, keys)
     try:
-        yield Server(f"http://127.0.0.1:{port}", app, keys)
+        yield served
     finally:
+        for client in served.clients:
+            await (client.aclose() if hasattr(client, "aclose") else client.close())
         server.should_exit = True
         await task
         sock.close()

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("agentkit.serve")
 M = TypeVar("M", bound=pydantic.BaseModel)
 
+DEFAULT_RATE_LIMIT = RateLimit()
+"""600 requests per minute per key."""
+
 MAX_BODY_BYTES = 1_048_576
 """Largest request body accepted by default (1 MiB); larger ones get 413."""
 
@@ -50,7 +53,7 @@ def create_app(
     store: str | ServeStore = DEFAULT_STORE,
     client: AsyncOpenAI | None = None,
     cors_origins: Sequence[str] = (),
-    rate_limit: RateLimit | None = RateLimit(),
+    rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT,
     max_body_bytes: int = MAX_BODY_BYTES,
     playground: bool = True,
     opentelemetry: bool = False,
@@ -72,7 +75,7 @@ def create_app(
     Raises:
         ConfigurationError: A dependency is missing (extra ``serve``), or ``served``/``store`` is invalid.
     """
-    starlette = _import_starlette()
+    _import_starlette()
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.middleware import Middleware
@@ -120,26 +123,23 @@ def create_app(
         exception_handlers={ServeError: _serve_error, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.service = service
-    del starlette
     if opentelemetry:
         from ._otel import instrument
 
-        return instrument(app)  # type: ignore[return-value]
+        return instrument(app)
     return app
 
 
-def _import_starlette() -> Any:
+def _import_starlette() -> None:
     try:
-        import sse_starlette
-        import starlette
+        import sse_starlette  # noqa: F401
+        import starlette  # noqa: F401
     except ImportError as exc:
         from ..exceptions import ConfigurationError
 
         raise ConfigurationError(
             "agentkit.serve needs Starlette and sse-starlette: pip install 'agentkit-openai[serve]'"
         ) from exc
-    del sse_starlette
-    return starlette
 
 
 def endpoint(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -225,5 +225,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    error = ServeError("The server had an error while processing your request.", status_code=500, type="server_error")
+    error = ServeError(
+        "The server had an error while processing your request.", status_code=500, type="server_error"
+    )
     return json_response(error.to_json(), 500)

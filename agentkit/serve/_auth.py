@@ -111,4 +111,6 @@ class RateLimiter:
             )
         bucket.tokens -= 1.0
         if len(self._buckets) > 100_000:  # forget idle keys rather than grow without bound
-            self._buckets = {k: b for k, b in self._buckets.items() if now - b.updated < self.limit.per_seconds}
+            self._buckets = {
+                k: b for k, b in self._buckets.items() if now - b.updated < self.limit.per_seconds
+            }

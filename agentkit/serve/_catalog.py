@@ -122,4 +122,3 @@ class Catalog:
             ),
             run_timeout=served.run_timeout if served else None,
         )
-

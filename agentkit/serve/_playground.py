@@ -10,8 +10,11 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import Route
 
-_TYPES = {"playground.html": "text/html; charset=utf-8", "playground.js": "text/javascript; charset=utf-8",
-          "playground.css": "text/css; charset=utf-8"}
+_TYPES = {
+    "playground.html": "text/html; charset=utf-8",
+    "playground.js": "text/javascript; charset=utf-8",
+    "playground.css": "text/css; charset=utf-8",
+}
 
 
 def routes() -> list[Route]:
@@ -24,7 +27,7 @@ def routes() -> list[Route]:
 
 
 def _read(name: str) -> bytes:
-    return resources.files("agentkit.serve").joinpath("static", name).read_bytes()
+    return resources.files("agentkit.serve").joinpath("static").joinpath(name).read_bytes()
 
 
 async def page(request: Request) -> Response:

@@ -48,7 +48,12 @@ def list_params(request: Request) -> dict[str, Any]:
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise ServeError("order must be 'asc' or 'desc'.", param="order")
-    return {"limit": int(raw_limit), "order": order, "after": query.get("after"), "before": query.get("before")}
+    return {
+        "limit": int(raw_limit),
+        "order": order,
+        "after": query.get("after"),
+        "before": query.get("before"),
+    }
 
 
 # --- assistants ---
@@ -67,7 +72,7 @@ async def find_assistant(service: Service, assistant_id: str, user: str) -> dict
 
 async def list_assistants(service: Service, request: Request, user: str) -> Response:
     params = list_params(request)
-    page = await service.store.list("assistant", user, **params)
+    page = await service.store.page("assistant", user, **params)
     data = page.data
     if params["after"] is None and params["before"] is None:
         served = service.catalog.assistants
@@ -144,7 +149,7 @@ async def find_thread(service: Service, thread_id: str, user: str) -> dict[str, 
 
 async def list_threads(service: Service, request: Request, user: str) -> Response:
     # Not in the Assistants API (which never listed threads); the playground needs it.
-    page = await service.store.list("thread", user, **list_params(request))
+    page = await service.store.page("thread", user, **list_params(request))
     return json_response(list_object(page.data, page.has_more))
 
 
@@ -174,10 +179,10 @@ async def update_thread(service: Service, request: Request, user: str) -> Respon
 async def delete_thread(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
     check_idle(service, thread["id"])
-    run_ids = []
+    run_ids: list[str] = []
     after = None
     while True:
-        page = await service.store.list("run", user, parent=thread["id"], order="asc", after=after, limit=100)
+        page = await service.store.page("run", user, parent=thread["id"], order="asc", after=after, limit=100)
         run_ids.extend(r["id"] for r in page.data)
         if not page.has_more:
             break
@@ -230,7 +235,7 @@ async def add_messages(
 
 async def list_messages(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
-    page = await service.store.list("message", user, parent=thread["id"], **list_params(request))
+    page = await service.store.page("message", user, parent=thread["id"], **list_params(request))
     data = page.data
     run_id = request.query_params.get("run_id")
     if run_id is not None:

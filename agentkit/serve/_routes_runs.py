@@ -40,7 +40,9 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
     body = await parse_body(request, RunCreate, service)
     assistant = await find_assistant(service, body.assistant_id, user)
     if body.max_prompt_tokens is not None or (body.truncation_strategy or {}).get("type", "auto") != "auto":
-        raise ServeError("agentkit sends the whole thread; truncation is not supported.", param="truncation_strategy")
+        raise ServeError(
+            "agentkit sends the whole thread; truncation is not supported.", param="truncation_strategy"
+        )
     check_idle(service, thread["id"])
     changes: dict[str, Any] = {}
     settings: dict[str, Any] = {}
@@ -74,7 +76,10 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
         instructions=agent.instructions or "",
         tools=tools,
         metadata=body.metadata,
-        settings={**agent.model_settings, **{k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")}},
+        settings={
+            **agent.model_settings,
+            **{k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")},
+        },
     )
     await service.store.put("run", run_id, user, run, parent=thread["id"])
     service.runner.start(run, user, agent)
@@ -99,7 +104,7 @@ async def get_run(service: Service, request: Request, user: str) -> Response:
 
 async def list_runs(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
-    page = await service.store.list("run", user, parent=thread["id"], **list_params(request))
+    page = await service.store.page("run", user, parent=thread["id"], **list_params(request))
     data = []
     for stored in page.data:
         live = service.runner.live.get(stored["id"])
@@ -110,7 +115,9 @@ async def list_runs(service: Service, request: Request, user: str) -> Response:
 async def cancel_run(service: Service, request: Request, user: str) -> Response:
     run = await find_run(service, request, user)
     if run["status"] in TERMINAL:
-        raise ServeError(f"Cannot cancel run with status '{run['status']}'.", param="run_id", code="run_not_active")
+        raise ServeError(
+            f"Cannot cancel run with status '{run['status']}'.", param="run_id", code="run_not_active"
+        )
     await service.runner.cancel(run["id"])
     return json_response(public(run))
 

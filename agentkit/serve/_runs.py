@@ -119,7 +119,9 @@ class Runner:
                         "total_tokens": usage.total_tokens,
                     }
                     status = "completed"
-                if live.events[-1].event.startswith(("thread.run.step.completed", "thread.message.completed")):
+                if live.events[-1].event.startswith(
+                    ("thread.run.step.completed", "thread.message.completed")
+                ):
                     await self._save(live, translator.finished_messages)
         except asyncio.CancelledError:
             status = "cancelled"
@@ -202,4 +204,3 @@ class Runner:
             if live.done:
                 return
             await changed.wait()
-

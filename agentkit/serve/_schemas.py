@@ -16,7 +16,10 @@ from ..exceptions import ServeError
 MAX_TEXT = 256_000
 """Characters in instructions or one message."""
 
-Metadata = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=512)]], Field(max_length=16)]
+Metadata = Annotated[
+    dict[Annotated[str, StringConstraints(max_length=64)], Annotated[str, StringConstraints(max_length=512)]],
+    Field(max_length=16),
+]
 Name = Annotated[str, StringConstraints(max_length=256)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 UNSUPPORTED_TOOLS = ("code_interpreter", "file_search")
@@ -46,9 +49,7 @@ class ToolSpec(_Body):
     @classmethod
     def _supported(cls, value: str) -> str:
         if value in UNSUPPORTED_TOOLS:
-            raise ValueError(
-                f"the {value} tool is not supported by agentkit; serve a function tool instead"
-            )
+            raise ValueError(f"the {value} tool is not supported by agentkit; serve a function tool instead")
         if value != "function":
             raise ValueError(f"unknown tool type {value!r}; only 'function' tools are supported")
         return value
@@ -180,4 +181,6 @@ def validation_error(exc: Any) -> ServeError:
     if first["type"] == "extra_forbidden":
         message = f"Unrecognized request argument supplied: {param}"
     code = "unsupported_tool" if "not supported by agentkit" in message and "tool" in message else None
-    return ServeError(f"{message} ({param})" if param and param not in message else message, param=param, code=code)
+    return ServeError(
+        f"{message} ({param})" if param and param not in message else message, param=param, code=code
+    )

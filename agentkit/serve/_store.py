@@ -59,7 +59,7 @@ class ServeStore(Protocol):
         """Return the object, or ``None`` when it is missing or ``owner`` (if given) does not own it."""
         ...
 
-    async def list(
+    async def page(
         self,
         kind: str,
         owner: str | None,
@@ -195,7 +195,9 @@ class SQLiteStore:
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, self._run, fn)
 
-    async def _write(self, sql: str, params: Sequence[Any] | Sequence[Sequence[Any]], many: bool = False) -> int:
+    async def _write(
+        self, sql: str, params: Sequence[Any] | Sequence[Sequence[Any]], many: bool = False
+    ) -> int:
         def write(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
             cur = conn.executemany(sql, params) if many else conn.execute(sql, params)  # type: ignore[arg-type]
@@ -222,7 +224,7 @@ class SQLiteStore:
             return None
         return _decode(rows[0][1])
 
-    async def list(
+    async def page(
         self,
         kind: str,
         owner: str | None,
@@ -239,7 +241,8 @@ class SQLiteStore:
 
     async def delete(self, kind: str, id: str, owner: str | None) -> bool:
         if owner is None:
-            sql, params = "DELETE FROM agentkit_serve_objects WHERE kind = ? AND id = ?", (kind, id)
+            sql = "DELETE FROM agentkit_serve_objects WHERE kind = ? AND id = ?"
+            params: tuple[str, ...] = (kind, id)
         else:
             sql = "DELETE FROM agentkit_serve_objects WHERE kind = ? AND id = ? AND owner = ?"
             params = (kind, id, owner)

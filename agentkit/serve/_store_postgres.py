@@ -125,7 +125,7 @@ class PostgresStore:
         data: dict[str, Any] = rows[0][1]
         return data
 
-    async def list(
+    async def page(
         self,
         kind: str,
         owner: str | None,
@@ -165,7 +165,9 @@ class PostgresStore:
 
     async def delete(self, kind: str, id: str, owner: str | None) -> bool:
         if owner is None:
-            rows = await self._execute("DELETE FROM {s}.serve_objects WHERE kind = %s AND id = %s", (kind, id))
+            rows = await self._execute(
+                "DELETE FROM {s}.serve_objects WHERE kind = %s AND id = %s", (kind, id)
+            )
         else:
             rows = await self._execute(
                 "DELETE FROM {s}.serve_objects WHERE kind = %s AND id = %s AND owner = %s", (kind, id, owner)
