@@ -98,6 +98,7 @@ def create_app(
             yield
         finally:
             await service.runner.shutdown()
+            await service.catalog.aclose()
             await opened.aclose()
 
     routes = [*_routes_objects.routes(), *_routes_runs.routes(), *_routes_native.routes()]

@@ -21,10 +21,13 @@ Served = Agent[Any, Any] | Sequence[Agent[Any, Any]] | ToolRegistry
 class Catalog:
     """Served agents (as read-only assistants) and the registry that API-created assistants use.
 
+    Agents for API-created assistants are clones of a base agent, so that they share its
+    client (and its default clients when it has none): the ``client=`` given, else the first
+    served agent's, else one built from ``OPENAI_API_KEY``/``OPENAI_BASE_URL``.
+
     Args:
         served: An ``Agent``, a list of agents, or a ``ToolRegistry``.
-        client: The ``AsyncOpenAI`` client for assistants created over the API; by default the
-            first served agent's client, else the environment's (``OPENAI_API_KEY``/``OPENAI_BASE_URL``).
+        client: The ``AsyncOpenAI`` client for assistants created over the API.
     """
 
     def __init__(self, served: Served, client: AsyncOpenAI | None = None) -> None:
@@ -33,7 +36,7 @@ class Catalog:
             self.registry = served
         else:
             agents = [served] if isinstance(served, Agent) else list(served)
-            if not all(isinstance(a, Agent) for a in agents):
+            if not agents or not all(isinstance(a, Agent) for a in agents):
                 raise ConfigurationError("create_app() serves an Agent, a list of agents, or a ToolRegistry.")
             self.registry = ToolRegistry()
             for agent in agents:
@@ -50,9 +53,20 @@ class Catalog:
             if aid in self.agents:
                 raise ConfigurationError(f"Two served agents are named {agent.name!r}.")
             self.agents[aid] = agent
-        self.client = client if client is not None else next((a.client for a in agents if a.client), None)
+        # The base agent's tools, instructions and settings are all replaced when cloned.
+        self._owned: Agent[Any, Any] | None = None
+        if client is not None or not agents:
+            self._owned = Agent(name="assistant", client=client)
+            self.base = self._owned
+        else:
+            self.base = agents[0].clone(name="assistant", tools=(), instructions=None, model_settings={})
         self.assistants = [assistant_from_agent(a, 0) for a in agents]
         self._built: OrderedDict[tuple[str, str], Agent[Any, Any]] = OrderedDict()
+
+    async def aclose(self) -> None:
+        """Close the default clients of the agents this catalog made (never a served agent's)."""
+        if self._owned is not None:
+            await self._owned.aclose()
 
     def check_tools(self, tools: Sequence[ToolSpec], param: str = "tools") -> list[dict[str, Any]]:
         """Return the Assistants tool entries for ``tools``, each a registered tool.
@@ -102,23 +116,17 @@ class Catalog:
             if assistant.get(name) is not None and served is None:
                 settings[name] = assistant[name]
         settings.update(changes.get("model_settings", {}))
-        names = [t["function"]["name"] for t in assistant.get("tools", []) if t.get("type") == "function"]
+        update: dict[str, Any] = {"model_settings": settings}
         if "tools" in changes:
-            tools = self.registry.resolve(changes["tools"])
-        else:
-            tools = list(served.tools) if served else self.registry.resolve(names)
-        return Agent(
-            changes.get("model") or assistant["model"],
-            name=served.name if served else "assistant",
-            instructions=changes.get("instructions", assistant.get("instructions")),
-            tools=tools,
-            client=served.client if served else self.client,
-            api=served.api if served else "chat",
-            max_turns=served.max_turns if served else 20,
-            model_settings=settings,
-            tool_choice=changes.get("tool_choice", served.tool_choice if served else None),
-            parallel_tool_calls=changes.get(
-                "parallel_tool_calls", served.parallel_tool_calls if served else None
-            ),
-            run_timeout=served.run_timeout if served else None,
-        )
+            update["tools"] = self.registry.resolve(changes["tools"])
+        elif served is None:
+            names = [t["function"]["name"] for t in assistant.get("tools", []) if t.get("type") == "function"]
+            update["tools"] = self.registry.resolve(names)
+        if served is None or "model" in changes:
+            update["model"] = changes.get("model") or assistant["model"]
+        if served is None or "instructions" in changes:
+            update["instructions"] = changes.get("instructions", assistant.get("instructions"))
+        for name in ("tool_choice", "parallel_tool_calls"):
+            if name in changes:
+                update[name] = changes[name]
+        return (served or self.base).clone(**update)

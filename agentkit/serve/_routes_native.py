@@ -47,7 +47,7 @@ async def create_native_run(service: Service, request: Request, user: str) -> Re
         instructions=agent.instructions or "",
         tools=assistant["tools"],
         metadata=None,
-        settings=agent.model_settings,
+        settings=dict(agent.model_settings),
     )
     await service.store.put("run", run_id, user, run, parent=thread["id"])
     service.runner.start(run, user, agent)

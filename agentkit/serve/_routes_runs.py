@@ -88,6 +88,10 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
     return json_response(public(run))
 
 
+def _choices(changes: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")}
+
+
 async def find_run(service: Service, request: Request, user: str) -> dict[str, Any]:
     thread = await find_thread(service, request.path_params["thread_id"], user)
     run_id = request.path_params["run_id"]

@@ -139,7 +139,7 @@ class Translator:
             self.emit("thread.run.step.in_progress", copy.deepcopy(self.tool_step), None)
         calls = self.tool_step["step_details"]["tool_calls"]
         call = {
-            "id": event.call_id,
+            "id": event.tool_call_id,
             "type": "function",
             "function": {"name": event.name, "arguments": event.raw_arguments, "output": None},
         }
@@ -149,7 +149,7 @@ class Translator:
             _step_delta(self.tool_step["id"], {"index": len(calls) - 1, **copy.deepcopy(call)}),
             {
                 "type": "tool_call_started",
-                "tool_call_id": event.call_id,
+                "tool_call_id": event.tool_call_id,
                 "name": event.name,
                 "arguments": event.raw_arguments,
             },
@@ -158,13 +158,13 @@ class Translator:
     def _tool_finished(self, event: ToolCallResult) -> None:
         native = {
             "type": "tool_call_finished",
-            "tool_call_id": event.call_id,
+            "tool_call_id": event.tool_call_id,
             "name": event.name,
             "output": event.content,
             "is_error": event.is_error,
         }
         calls = self.tool_step["step_details"]["tool_calls"] if self.tool_step else []
-        index = next((i for i, c in enumerate(calls) if c["id"] == event.call_id), None)
+        index = next((i for i, c in enumerate(calls) if c["id"] == event.tool_call_id), None)
         if self.tool_step is None or index is None:
             self.emit("agentkit.tool_call.finished", native, native)
             return
