@@ -13,6 +13,7 @@ from sessions_fixtures import POSTGRES_DSN, drop_store, require_server
 
 from agentkit import Agent, tool
 from agentkit.serve import ToolRegistry
+from agentkit.serve._store import Record
 from agentkit.testing import ScriptedModel, api_error, reply, tool_call
 
 pytestmark = [
@@ -297,7 +298,9 @@ async def test_threads_survive_a_restart_and_an_orphaned_run_is_failed(tmp_path:
         # As if the process had died mid-run: the stored run still says in_progress.
         service = server.app.state.service
         stored = await service.store.get("run", run.id, "alice")
-        await service.store.put("run", run.id, "alice", {**stored, "status": "in_progress"}, parent=thread.id)
+        await service.store.save(
+            [Record("run", run.id, "alice", {**stored, "status": "in_progress"}, thread.id)]
+        )
     async with running([make_agent(model)], store=store, users=()) as server:
         server.keys.update(keys)
         client = server.openai()

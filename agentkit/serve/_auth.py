@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..exceptions import ServeError
-from ._store import ServeStore
+from ._store import Record, ServeStore
 
 KEY_PREFIX = "ak-"
 """Every key starts with this, so a leaked key is easy to recognise (and to scan for)."""
@@ -34,7 +34,8 @@ async def create_key(store: ServeStore, user: str) -> str:
         raise ServeError("A user name must be 1-256 characters without surrounding spaces.", param="user")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     digest = hash_key(key)
-    await store.put(KEY_KIND, digest, user, {"user": user, "hash": digest, "created_at": int(time.time())})
+    record = {"user": user, "hash": digest, "created_at": int(time.time())}
+    await store.save([Record(KEY_KIND, digest, user, record)])
     return key
 
 

@@ -14,6 +14,7 @@ from ._objects import new_id, public, run_object
 from ._routes_objects import add_messages, check_idle, find_assistant, find_thread
 from ._routes_runs import last_event_id, stream_response
 from ._schemas import MessageCreate, NativeRun
+from ._store import Record
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -37,8 +38,6 @@ async def create_native_run(service: Service, request: Request, user: str) -> Re
     check_idle(service, thread["id"])
     agent = service.catalog.agent_for(assistant, {})
     run_id = new_id("run")
-    if body.input is not None:
-        await add_messages(service, thread["id"], user, [MessageCreate(role="user", content=body.input)])
     run = run_object(
         run_id,
         thread["id"],
@@ -49,7 +48,10 @@ async def create_native_run(service: Service, request: Request, user: str) -> Re
         metadata=None,
         settings=dict(agent.model_settings),
     )
-    await service.store.put("run", run_id, user, run, parent=thread["id"])
+    messages = [MessageCreate(role="user", content=body.input)] if body.input is not None else []
+    await add_messages(
+        service, thread["id"], user, messages, None, [Record("run", run_id, user, run, thread["id"])]
+    )
     service.runner.start(run, user, agent)
     if body.stream:
         return stream_response(service, run_id, after=0, native=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..exceptions import ServeError
 from ._app import Service, endpoint, json_response, not_found, parse_body
 from ._objects import list_object, message_object, new_id, now, public, thread_object
 from ._schemas import AssistantCreate, AssistantUpdate, MessageCreate, ThreadCreate, ThreadUpdate
+from ._store import Record
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -110,7 +112,7 @@ async def create_assistant(service: Service, request: Request, user: str) -> Res
         "tool_resources": None,
     }
     assistant.update(_assistant_fields(service, body))
-    await service.store.put("assistant", assistant["id"], user, assistant)
+    await service.store.save([Record("assistant", assistant["id"], user, assistant)])
     return json_response(assistant)
 
 
@@ -124,7 +126,7 @@ async def update_assistant(service: Service, request: Request, user: str) -> Res
         raise ServeError("A served agent's assistant is read-only.", param="assistant_id")
     body = await parse_body(request, AssistantUpdate, service)
     assistant.update(_assistant_fields(service, body))
-    await service.store.put("assistant", assistant["id"], user, assistant)
+    await service.store.save([Record("assistant", assistant["id"], user, assistant)])
     return json_response(assistant)
 
 
@@ -158,7 +160,7 @@ async def create_thread(service: Service, request: Request, user: str) -> Respon
     if body.tool_resources:
         raise ServeError("tool_resources are not supported by agentkit.", param="tool_resources")
     thread = thread_object(new_id("thread"), body.metadata)
-    await service.store.put("thread", thread["id"], user, thread)
+    await service.store.save([Record("thread", thread["id"], user, thread)])
     await add_messages(service, thread["id"], user, body.messages)
     return json_response(thread)
 
@@ -172,7 +174,7 @@ async def update_thread(service: Service, request: Request, user: str) -> Respon
     body = await parse_body(request, ThreadUpdate, service)
     if body.metadata is not None:
         thread["metadata"] = body.metadata
-    await service.store.put("thread", thread["id"], user, thread)
+    await service.store.save([Record("thread", thread["id"], user, thread)])
     return json_response(thread)
 
 
@@ -215,21 +217,26 @@ def check_idle(service: Service, thread_id: str) -> None:
 
 
 async def add_messages(
-    service: Service, thread_id: str, user: str, messages: list[MessageCreate], run_id: str | None = None
+    service: Service,
+    thread_id: str,
+    user: str,
+    messages: list[MessageCreate],
+    run_id: str | None = None,
+    also: Sequence[Record] = (),
 ) -> list[dict[str, Any]]:
-    """Store messages and append them to the thread's transcript, in order."""
-    if not messages:
-        return []
+    """Append messages to the thread's transcript, then store them (and ``also``) in one transaction."""
     objects = [
         message_object(thread_id, m.role, m.text(), metadata=m.metadata, run_id=run_id) for m in messages
     ]
-    session = service.store.session(thread_id)
-    try:
-        await session.append([{"role": m.role, "content": m.text()} for m in messages])
-    finally:
-        await _close(session)
-    for obj in objects:
-        await service.store.put("message", obj["id"], user, obj, parent=thread_id)
+    if messages:
+        session = service.store.session(thread_id)
+        try:
+            await session.append([{"role": m.role, "content": m.text()} for m in messages])
+        finally:
+            await _close(session)
+    records = [Record("message", m["id"], user, m, thread_id) for m in objects]
+    if records or also:
+        await service.store.save([*records, *also])
     return objects
 
 

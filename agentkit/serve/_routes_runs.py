@@ -11,6 +11,7 @@ from ._app import Service, endpoint, json_response, not_found, parse_body
 from ._objects import TERMINAL, list_object, new_id, public, run_object
 from ._routes_objects import add_messages, check_idle, find_assistant, find_thread, list_params
 from ._schemas import RunCreate, SubmitToolOutputs
+from ._store import Record
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -67,7 +68,6 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
             changes[name] = getattr(body, name)
     agent = service.catalog.agent_for(assistant, changes)
     run_id = new_id("run")
-    await add_messages(service, thread["id"], user, body.additional_messages or [], run_id=run_id)
     run = run_object(
         run_id,
         thread["id"],
@@ -81,7 +81,8 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
             **{k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")},
         },
     )
-    await service.store.put("run", run_id, user, run, parent=thread["id"])
+    run_record = Record("run", run_id, user, run, thread["id"])
+    await add_messages(service, thread["id"], user, body.additional_messages or [], run_id, [run_record])
     service.runner.start(run, user, agent)
     if body.stream:
         return stream_response(service, run_id, after=0, native=False)

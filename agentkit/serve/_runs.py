@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import Agent
-from ..events import FinalResult
+from ..events import FinalResult, ToolCallStarted
 from ._objects import ACTIVE, new_id, now, public
-from ._store import ServeStore
+from ._store import Record, ServeStore
 from ._translate import RunEvent, Translator
 
 logger = logging.getLogger("agentkit.serve")
@@ -108,10 +108,12 @@ class Runner:
         try:
             run["status"], run["started_at"] = "in_progress", now()
             live.emit("thread.run.in_progress", public(run), None)
-            await self._save(live)
             async for event in agent.run_stream(session=session):
                 translator.handle(event)
-                if isinstance(event, FinalResult):
+                if isinstance(event, ToolCallStarted) and translator.finished_messages:
+                    # Text that came before a tool call is a message of its own: list it now.
+                    await self._save(live, translator.finished_messages)
+                elif isinstance(event, FinalResult):
                     usage = event.result.usage
                     run["usage"] = {
                         "prompt_tokens": usage.input_tokens,
@@ -119,10 +121,6 @@ class Runner:
                         "total_tokens": usage.total_tokens,
                     }
                     status = "completed"
-                if live.events[-1].event.startswith(
-                    ("thread.run.step.completed", "thread.message.completed")
-                ):
-                    await self._save(live, translator.finished_messages)
         except asyncio.CancelledError:
             status = "cancelled"
         except Exception as exc:
@@ -157,18 +155,15 @@ class Runner:
             if aclose is not None:
                 await aclose()
 
-    async def _save(self, live: LiveRun, messages: list[dict[str, Any]] | None = None) -> None:
-        """Store new events, finished messages and the run object."""
-        run = live.run
-        for message in messages or ():
-            await self.store.put("message", message["id"], live.owner, message, parent=run["thread_id"])
-        if messages:
-            messages.clear()
+    async def _save(self, live: LiveRun, messages: list[dict[str, Any]]) -> None:
+        """Store new events, finished messages and the run object, in one transaction."""
+        run, thread_id = live.run, live.run["thread_id"]
+        records = [Record("message", m["id"], live.owner, m, thread_id) for m in messages]
+        records.append(Record("run", run["id"], live.owner, run, thread_id))
         batch = live.events[live.flushed :]
-        if batch:
-            await self.store.append_events(run["id"], [(e.seq, json.dumps(e.to_json())) for e in batch])
-            live.flushed += len(batch)
-        await self.store.put("run", run["id"], live.owner, run, parent=run["thread_id"])
+        await self.store.save(records, [(run["id"], e.seq, json.dumps(e.to_json())) for e in batch])
+        messages.clear()
+        live.flushed += len(batch)
 
     async def get_run(self, run_id: str, owner: str) -> dict[str, Any] | None:
         """The run as it is now (live, or stored; a run orphaned by a stopped process is failed)."""
@@ -180,7 +175,7 @@ class Runner:
             # Started by a process that is gone: nothing will finish it.
             run["status"], run["failed_at"] = "failed", now()
             run["last_error"] = {"code": "server_error", "message": ORPHANED}
-            await self.store.put("run", run_id, owner, run, parent=run["thread_id"])
+            await self.store.save([Record("run", run_id, owner, run, run["thread_id"])])
         return run
 
     async def follow(self, run_id: str, after: int, native: bool) -> AsyncIterator[RunEvent]:

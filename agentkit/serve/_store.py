@@ -32,6 +32,22 @@ DEFAULT_STORE = "sqlite:///agentkit_sessions.sqlite3"
 
 
 @dataclass(frozen=True)
+class Record:
+    """One object to store."""
+
+    kind: str
+    """``"assistant"``, ``"thread"``, ``"message"``, ``"run"`` or ``"api_key"``."""
+    id: str
+    """Its id, unique per kind."""
+    owner: str
+    """The user it belongs to."""
+    data: dict[str, Any]
+    """The JSON object."""
+    parent: str = ""
+    """The thread it belongs to, for messages and runs."""
+
+
+@dataclass(frozen=True)
 class Page:
     """One page of a list, in the requested order."""
 
@@ -51,8 +67,9 @@ class ServeStore(Protocol):
         """The agentkit session holding a thread's transcript."""
         ...
 
-    async def put(self, kind: str, id: str, owner: str, data: dict[str, Any], *, parent: str = "") -> None:
-        """Insert an object, or replace its data keeping its place in lists."""
+    async def save(self, records: Sequence[Record], events: Sequence[tuple[str, int, str]] = ()) -> None:
+        """In one transaction: insert objects or replace their data (keeping their place in lists),
+        and store ``(run_id, number, encoded event)`` rows (numbers are unique per run)."""
         ...
 
     async def get(self, kind: str, id: str, owner: str | None) -> dict[str, Any] | None:
@@ -83,10 +100,6 @@ class ServeStore(Protocol):
 
     async def delete_children(self, parent: str) -> None:
         """Delete every object whose parent is ``parent`` (a thread's messages and runs)."""
-        ...
-
-    async def append_events(self, run_id: str, events: Sequence[tuple[int, str]]) -> None:
-        """Store numbered, encoded events of a run (numbers are unique per run)."""
         ...
 
     async def load_events(self, run_id: str, after: int) -> list[tuple[int, str]]:
@@ -195,25 +208,32 @@ class SQLiteStore:
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, self._run, fn)
 
-    async def _write(
-        self, sql: str, params: Sequence[Any] | Sequence[Sequence[Any]], many: bool = False
-    ) -> int:
+    async def _write(self, *statements: tuple[str, Sequence[Sequence[Any]]]) -> int:
+        """Run ``(sql, rows)`` pairs in one transaction; return the rows changed by the last."""
+
         def write(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
-            cur = conn.executemany(sql, params) if many else conn.execute(sql, params)  # type: ignore[arg-type]
+            count = 0
+            for sql, rows in statements:
+                count = conn.executemany(sql, rows).rowcount
             conn.execute("COMMIT")
-            return cur.rowcount
+            return count
 
         return await self._call(write)
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return await self._call(lambda conn: conn.execute(sql, params).fetchall())
 
-    async def put(self, kind: str, id: str, owner: str, data: dict[str, Any], *, parent: str = "") -> None:
+    async def save(self, records: Sequence[Record], events: Sequence[tuple[str, int, str]] = ()) -> None:
+        stamp = time.time()
+        rows = [(r.kind, r.id, r.owner, r.parent, _encode(r.data), stamp) for r in records]
         await self._write(
-            "INSERT INTO agentkit_serve_objects (kind, id, owner, parent, data, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
-            (kind, id, owner, parent, _encode(data), time.time()),
+            (
+                "INSERT INTO agentkit_serve_objects (kind, id, owner, parent, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET data = excluded.data",
+                rows,
+            ),
+            ("INSERT OR IGNORE INTO agentkit_serve_events (run_id, seq, event) VALUES (?, ?, ?)", events),
         )
 
     async def get(self, kind: str, id: str, owner: str | None) -> dict[str, Any] | None:
@@ -246,18 +266,10 @@ class SQLiteStore:
         else:
             sql = "DELETE FROM agentkit_serve_objects WHERE kind = ? AND id = ? AND owner = ?"
             params = (kind, id, owner)
-        return await self._write(sql, params) > 0
+        return await self._write((sql, [params])) > 0
 
     async def delete_children(self, parent: str) -> None:
-        await self._write("DELETE FROM agentkit_serve_objects WHERE parent = ?", (parent,))
-
-    async def append_events(self, run_id: str, events: Sequence[tuple[int, str]]) -> None:
-        if events:
-            await self._write(
-                "INSERT OR IGNORE INTO agentkit_serve_events (run_id, seq, event) VALUES (?, ?, ?)",
-                [(run_id, seq, event) for seq, event in events],
-                many=True,
-            )
+        await self._write(("DELETE FROM agentkit_serve_objects WHERE parent = ?", [(parent,)]))
 
     async def load_events(self, run_id: str, after: int) -> list[tuple[int, str]]:
         rows = await self._read(
@@ -268,9 +280,7 @@ class SQLiteStore:
 
     async def delete_events(self, run_ids: Sequence[str]) -> None:
         if run_ids:
-            await self._write(
-                "DELETE FROM agentkit_serve_events WHERE run_id = ?", [(r,) for r in run_ids], many=True
-            )
+            await self._write(("DELETE FROM agentkit_serve_events WHERE run_id = ?", [(r,) for r in run_ids]))
 
     async def aclose(self) -> None:
         def close() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError, SessionError
 from ..sessions import Session
-from ._store import Order, Page, cursor_error
+from ._store import Order, Page, Record, cursor_error
 
 _DDL = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -109,12 +109,25 @@ class PostgresStore:
         except self._psycopg.Error as exc:
             raise SessionError(f"Postgres error: {exc}") from exc
 
-    async def put(self, kind: str, id: str, owner: str, data: dict[str, Any], *, parent: str = "") -> None:
-        await self._execute(
-            "INSERT INTO {s}.serve_objects (kind, id, owner, parent, data) VALUES (%s, %s, %s, %s, %s) "
-            "ON CONFLICT (kind, id) DO UPDATE SET data = EXCLUDED.data",
-            (kind, id, owner, parent, json.dumps(data, ensure_ascii=False)),
-        )
+    async def save(self, records: Sequence[Record], events: Sequence[tuple[str, int, str]] = ()) -> None:
+        rows = [(r.kind, r.id, r.owner, r.parent, json.dumps(r.data, ensure_ascii=False)) for r in records]
+        try:
+            async with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
+                if rows:
+                    await cur.executemany(
+                        f"INSERT INTO {self._s}.serve_objects (kind, id, owner, parent, data) "
+                        "VALUES (%s, %s, %s, %s, %s) "
+                        "ON CONFLICT (kind, id) DO UPDATE SET data = EXCLUDED.data",
+                        rows,
+                    )
+                if events:
+                    await cur.executemany(
+                        f"INSERT INTO {self._s}.serve_events (run_id, seq, event) VALUES (%s, %s, %s) "
+                        "ON CONFLICT DO NOTHING",
+                        list(events),
+                    )
+        except self._psycopg.Error as exc:
+            raise SessionError(f"Postgres error: {exc}") from exc
 
     async def get(self, kind: str, id: str, owner: str | None) -> dict[str, Any] | None:
         rows = await self._execute(
@@ -176,14 +189,6 @@ class PostgresStore:
 
     async def delete_children(self, parent: str) -> None:
         await self._execute("DELETE FROM {s}.serve_objects WHERE parent = %s", (parent,))
-
-    async def append_events(self, run_id: str, events: Sequence[tuple[int, str]]) -> None:
-        if events:
-            await self._execute(
-                "INSERT INTO {s}.serve_events (run_id, seq, event) "
-                "SELECT %s, s, e FROM unnest(%s::bigint[], %s::text[]) AS t (s, e) ON CONFLICT DO NOTHING",
-                (run_id, [s for s, _ in events], [e for _, e in events]),
-            )
 
     async def load_events(self, run_id: str, after: int) -> list[tuple[int, str]]:
         rows = await self._execute(
