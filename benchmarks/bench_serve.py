@@ -266,6 +266,15 @@ def main() -> None:
     parser.add_argument("--store", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.server:
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+            import signal
+
+            profiler = cProfile.Profile()
+            signal.signal(
+                signal.SIGTERM, lambda *_: (profiler.dump_stats(os.environ["BENCH_PROFILE"]), os._exit(0))
+            )
+            profiler.enable()
         serve(args.server, args.store)
         return
     if args.in_process:

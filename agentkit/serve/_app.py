@@ -6,7 +6,7 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic
@@ -42,6 +42,8 @@ class Service:
     runner: Runner
     limiter: RateLimiter | None
     max_body_bytes: int
+    keys: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """Verified key hashes -> (user, trusted until), see ``authenticate``."""
 
 
 Handler = Callable[["Service", "Request", str], Awaitable["Response"]]
@@ -148,7 +150,7 @@ def endpoint(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
 
     async def handle(request: Request) -> Response:
         service: Service = request.app.state.service
-        user, key_hash = await authenticate(service.store, request.headers.get("authorization"))
+        user, key_hash = await authenticate(service.store, request.headers.get("authorization"), service.keys)
         if service.limiter is not None:
             service.limiter.check(key_hash)
         return await fn(service, request, user)

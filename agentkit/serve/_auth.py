@@ -39,11 +39,18 @@ async def create_key(store: ServeStore, user: str) -> str:
     return key
 
 
-async def authenticate(store: ServeStore, authorization: str | None) -> tuple[str, str]:
+KEY_CACHE_SECONDS = 10.0
+"""How long a verified key is trusted without asking the store again (a deleted key's grace)."""
+
+
+async def authenticate(
+    store: ServeStore, authorization: str | None, cache: dict[str, tuple[str, float]] | None = None
+) -> tuple[str, str]:
     """Return ``(user, key hash)`` for an ``Authorization: Bearer ...`` header.
 
     The key is looked up by its hash, and the stored hash is compared with the computed one in
-    constant time (``hmac.compare_digest``).
+    constant time (``hmac.compare_digest``). Verified keys are remembered in ``cache`` for
+    ``KEY_CACHE_SECONDS``; unknown keys never are.
 
     Raises:
         ServeError: 401 when the header is missing, malformed, or names no key.
@@ -57,11 +64,20 @@ async def authenticate(store: ServeStore, authorization: str | None) -> tuple[st
         )
     key = key.strip()
     digest = hash_key(key)
+    now = time.monotonic()
+    remembered = cache.get(digest) if cache is not None else None
+    if remembered is not None and remembered[1] > now:
+        return remembered[0], digest
     record = await store.get(KEY_KIND, digest, None) if len(key) < 200 else None
     stored = str(record.get("hash", "")) if record else ""
     if record is None or not hmac.compare_digest(stored.encode(), digest.encode()):
         raise ServeError("Incorrect API key provided.", status_code=401, code="invalid_api_key")
-    return str(record["user"]), digest
+    user = str(record["user"])
+    if cache is not None:
+        if len(cache) > 100_000:
+            cache.clear()
+        cache[digest] = (user, now + KEY_CACHE_SECONDS)
+    return user, digest
 
 
 @dataclass(frozen=True)

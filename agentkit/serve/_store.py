@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -143,6 +143,54 @@ def cursor_error(name: str, value: str) -> ServeError:
     return ServeError(f"No object with id {value!r} in this list.", param=name, code="invalid_cursor")
 
 
+class GroupCommit:
+    """Writes the saves that arrive while a transaction is committing together, in the next one.
+
+    Under many concurrent runs each save would otherwise pay its own commit (an fsync in
+    SQLite's ``synchronous=FULL``); here one commit serves every save queued meanwhile, in the
+    order they were made. A failed commit fails every save of its batch.
+
+    Args:
+        write: Stores a batch of records and events in one transaction.
+    """
+
+    def __init__(self, write: Callable[[list[Record], list[tuple[str, int, str]]], Awaitable[None]]) -> None:
+        self._write = write
+        self._queue: list[tuple[Sequence[Record], Sequence[tuple[str, int, str]], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def save(self, records: Sequence[Record], events: Sequence[tuple[str, int, str]]) -> None:
+        """Queue one save and wait until it is committed."""
+        if not records and not events:
+            return
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((records, events, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._run(), name="agentkit-serve-commit")
+        await done
+
+    async def _run(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await self._write([r for b in batch for r in b[0]], [e for b in batch for e in b[1]])
+            except BaseException as exc:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc if isinstance(exc, Exception) else SessionError("cancelled"))
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+    async def drain(self) -> None:
+        """Wait for the writer to finish what is queued."""
+        if self._writer is not None:
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+
 _SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS agentkit_serve_objects (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -168,42 +216,56 @@ CREATE TABLE IF NOT EXISTS agentkit_serve_events (
 class SQLiteStore:
     """The service's objects in the SQLite file that also holds the threads.
 
-    One connection, used from worker threads under a mutex (as ``SQLiteSession`` does).
+    It shares the one connection per file that this process's ``SQLiteSession`` objects use
+    (and its mutex): two connections to one file would wait on each other's write lock in
+    SQLite's busy handler, which sleeps in steps of up to 100 ms.
 
     Args:
         path: The SQLite file (created when missing).
-        busy_timeout: Seconds a write waits for another connection's write.
+        busy_timeout: Seconds a write waits for another process's write.
     """
 
     def __init__(self, path: str, *, busy_timeout: float = 30.0) -> None:
         self.path = os.path.realpath(path)
         self.url = f"sqlite:///{self.path}"
         self.busy_timeout = busy_timeout
-        self._mutex = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
+        self._shared: Any = None
+        self._schema_lock = threading.Lock()
+        self._commits = GroupCommit(self._save_batch)
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
 
     def session(self, thread_id: str) -> Session:
         return SQLiteSession(thread_id, self.path, busy_timeout=self.busy_timeout)
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.executescript(_SQLITE_SCHEMA)
-        return conn
+    def _reading(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        # Reads use a connection per worker thread: in WAL mode they never wait for a writer,
+        # whereas the shared connection would queue them behind every commit.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            self._run(lambda _c: None)  # the schema exists before the first read
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            self._local.conn = conn
+            self._readers.append(conn)
+        try:
+            return fn(conn)
+        except sqlite3.Error as exc:
+            raise SessionError(f"SQLite error on {self.path}: {exc}") from exc
 
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._mutex:
-            try:
-                if self._conn is None:
-                    self._conn = self._connect()
-                return fn(self._conn)
-            except sqlite3.Error as exc:
-                if self._conn is not None and self._conn.in_transaction:
-                    self._conn.rollback()
-                raise SessionError(f"SQLite error on {self.path}: {exc}") from exc
+        if self._shared is None:
+            # The sessions' per-file connection (private to agentkit.sessions; see the class doc).
+            from ..sessions._sqlite import _open_store
+
+            with self._schema_lock:
+                if self._shared is None:
+                    shared = _open_store(self.path, self.busy_timeout)
+                    shared.call(lambda conn: conn.executescript(_SQLITE_SCHEMA))
+                    self._shared = shared
+        result: T = self._shared.call(fn)
+        return result
 
     async def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, self._run, fn)
@@ -222,9 +284,13 @@ class SQLiteStore:
         return await self._call(write)
 
     async def _read(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return await self._call(lambda conn: conn.execute(sql, params).fetchall())
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, self._reading, lambda c: c.execute(sql, params).fetchall())
 
     async def save(self, records: Sequence[Record], events: Sequence[tuple[str, int, str]] = ()) -> None:
+        await self._commits.save(records, events)
+
+    async def _save_batch(self, records: list[Record], events: list[tuple[str, int, str]]) -> None:
         stamp = time.time()
         rows = [(r.kind, r.id, r.owner, r.parent, _encode(r.data), stamp) for r in records]
         await self._write(
@@ -255,9 +321,8 @@ class SQLiteStore:
         before: str | None = None,
         limit: int = 20,
     ) -> Page:
-        return await self._call(
-            functools.partial(_sqlite_list, kind, owner, parent, order, after, before, limit)
-        )
+        query = functools.partial(_sqlite_list, kind, owner, parent, order, after, before, limit)
+        return await asyncio.get_running_loop().run_in_executor(None, self._reading, query)
 
     async def delete(self, kind: str, id: str, owner: str | None) -> bool:
         if owner is None:
@@ -283,12 +348,13 @@ class SQLiteStore:
             await self._write(("DELETE FROM agentkit_serve_events WHERE run_id = ?", [(r,) for r in run_ids]))
 
     async def aclose(self) -> None:
-        def close() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-        await asyncio.get_running_loop().run_in_executor(None, lambda: self._run(lambda _c: close()))
+        await self._commits.drain()
+        readers, self._readers = self._readers, []
+        self._local = threading.local()
+        for conn in readers:
+            conn.close()
+        # The shared connection belongs to the sessions' cache and closes when its last user is gone.
+        self._shared = None
 
 
 def _sqlite_list(

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError, SessionError
 from ..sessions import Session
-from ._store import Order, Page, Record, cursor_error
+from ._store import GroupCommit, Order, Page, Record, cursor_error
 
 _DDL = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -64,6 +64,7 @@ class PostgresStore:
         self._pool_size = pool_size
         self._ready = asyncio.Lock()
         self._schema_done = False
+        self._commits = GroupCommit(self._save_batch)
 
     def session(self, thread_id: str) -> Session:
         from ..sessions import PostgresSession
@@ -110,6 +111,9 @@ class PostgresStore:
             raise SessionError(f"Postgres error: {exc}") from exc
 
     async def save(self, records: Sequence[Record], events: Sequence[tuple[str, int, str]] = ()) -> None:
+        await self._commits.save(records, events)
+
+    async def _save_batch(self, records: list[Record], events: list[tuple[str, int, str]]) -> None:
         rows = [(r.kind, r.id, r.owner, r.parent, json.dumps(r.data, ensure_ascii=False)) for r in records]
         try:
             async with self._conn() as conn, conn.transaction(), conn.cursor() as cur:
@@ -203,6 +207,7 @@ class PostgresStore:
             await self._execute("DELETE FROM {s}.serve_events WHERE run_id = ANY(%s)", (list(run_ids),))
 
     async def aclose(self) -> None:
+        await self._commits.drain()
         while not self._pool.empty():
             conn = self._pool.get_nowait()
             self._opened -= 1
