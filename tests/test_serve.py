@@ -309,3 +309,28 @@ async def test_threads_survive_a_restart_and_an_orphaned_run_is_failed(tmp_path:
         assert again.last_error is not None and "server stopped" in again.last_error.message
         messages = await client.beta.threads.messages.list(thread.id, order="asc")
         assert [m.role for m in messages.data] == ["user", "assistant"]
+
+
+async def test_per_run_overrides_reach_the_model(tmp_path: Path) -> None:
+    model = ScriptedModel(weather_script)
+    async with running([make_agent(model)], store=f"sqlite:///{tmp_path}/s.db") as server:
+        client = server.openai()
+        thread = await client.beta.threads.create()
+        run = await client.beta.threads.runs.create_and_poll(
+            thread_id=thread.id,
+            assistant_id="asst_weather",
+            additional_instructions="Answer in French.",
+            additional_messages=[{"role": "user", "content": "Weather in Lyon?"}],
+            model="gpt-4o",
+            temperature=0.2,
+            metadata={"ticket": "42"},
+            poll_interval_ms=20,
+        )
+        assert run.status == "completed" and run.model == "gpt-4o" and run.temperature == 0.2
+        assert run.metadata == {"ticket": "42"}
+        request = model.requests[0]
+        assert (request["model"], request["temperature"]) == ("gpt-4o", 0.2)
+        assert request["messages"][0] == {"role": "system", "content": "Be brief.\n\nAnswer in French."}
+        assert request["messages"][1] == {"role": "user", "content": "Weather in Lyon?"}
+        listed = await client.beta.threads.messages.list(thread.id, order="asc", run_id=run.id)
+        assert [m.role for m in listed.data] == ["user", "assistant"]

@@ -40,16 +40,47 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
     body = await parse_body(request, RunCreate, service)
     assistant = await find_assistant(service, body.assistant_id, user)
+    check_idle(service, thread["id"])
+    changes, tools = run_changes(service, body, assistant)
+    agent = service.catalog.agent_for(assistant, changes)
+    run_id = new_id("run")
+    choices = {k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")}
+    run = run_object(
+        run_id,
+        thread["id"],
+        assistant,
+        model=agent.model,
+        instructions=agent.instructions or "",
+        tools=tools,
+        metadata=body.metadata,
+        settings={**agent.model_settings, **choices},
+    )
+    run_record = Record("run", run_id, user, run, thread["id"])
+    await add_messages(service, thread["id"], user, body.additional_messages or [], run_id, [run_record])
+    service.runner.start(run, user, agent)
+    if body.stream:
+        return stream_response(service, run_id, after=0, native=False)
+    return json_response(public(run))
+
+
+def run_changes(
+    service: Service, body: RunCreate, assistant: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The per-run overrides of the assistant (``Catalog.agent_for`` changes), and the run's tools.
+
+    Raises:
+        ServeError: Truncation was asked for, or a tool is not registered (400).
+    """
     if body.max_prompt_tokens is not None or (body.truncation_strategy or {}).get("type", "auto") != "auto":
         raise ServeError(
             "agentkit sends the whole thread; truncation is not supported.", param="truncation_strategy"
         )
-    check_idle(service, thread["id"])
     changes: dict[str, Any] = {}
-    settings: dict[str, Any] = {}
-    for name in ("temperature", "top_p", "max_completion_tokens"):
-        if getattr(body, name) is not None:
-            settings[name] = getattr(body, name)
+    settings = {
+        name: getattr(body, name)
+        for name in ("temperature", "top_p", "max_completion_tokens")
+        if getattr(body, name) is not None
+    }
     if settings:
         changes["model_settings"] = settings
     if body.model:
@@ -66,31 +97,7 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
     for name in ("tool_choice", "parallel_tool_calls"):
         if getattr(body, name) is not None:
             changes[name] = getattr(body, name)
-    agent = service.catalog.agent_for(assistant, changes)
-    run_id = new_id("run")
-    run = run_object(
-        run_id,
-        thread["id"],
-        assistant,
-        model=agent.model,
-        instructions=agent.instructions or "",
-        tools=tools,
-        metadata=body.metadata,
-        settings={
-            **agent.model_settings,
-            **{k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")},
-        },
-    )
-    run_record = Record("run", run_id, user, run, thread["id"])
-    await add_messages(service, thread["id"], user, body.additional_messages or [], run_id, [run_record])
-    service.runner.start(run, user, agent)
-    if body.stream:
-        return stream_response(service, run_id, after=0, native=False)
-    return json_response(public(run))
-
-
-def _choices(changes: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in changes.items() if k in ("tool_choice", "parallel_tool_calls")}
+    return changes, tools
 
 
 async def find_run(service: Service, request: Request, user: str) -> dict[str, Any]:
