@@ -25,15 +25,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--cors", action="append", default=[], metavar="ORIGIN", help="allow this origin (repeat)"
     )
     parser.add_argument("--otel", action="store_true", help="one OpenTelemetry span per request")
+    parser.add_argument(
+        "--rate-limit", type=int, default=600, metavar="N", help="requests per minute per key (0: no limit)"
+    )
 
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serve until interrupted; exit 2 when the target cannot be loaded."""
     try:
         served = load_target(args.target)
-        from . import create_app
+        from . import RateLimit, create_app
 
-        app = create_app(served, store=args.store, cors_origins=args.cors, opentelemetry=args.otel)
+        limit = RateLimit(args.rate_limit, 60.0) if args.rate_limit > 0 else None
+        app = create_app(
+            served, store=args.store, cors_origins=args.cors, rate_limit=limit, opentelemetry=args.otel
+        )
         import uvicorn
     except (AgentkitError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
