@@ -241,3 +241,24 @@ async def test_ids_are_unguessable(tmp_path: Path, ids: int) -> None:
         assert len(set(made)) == ids
         suffixes = [i.removeprefix("thread_") for i in made]
         assert all(len(s) == 32 and int(s, 16) >= 0 for s in suffixes)  # 128 random bits each
+
+
+async def test_two_runs_started_together_on_one_thread(tmp_path: Path) -> None:
+    async with running([agent()], store=f"sqlite:///{tmp_path}/s.db") as server:
+        http = server.http("alice")
+        thread = (await http.post("/v1/threads", json={})).json()
+        url = f"/v1/threads/{thread['id']}/runs"
+        body = {"assistant_id": "asst_echo", "additional_messages": [{"role": "user", "content": "hi"}]}
+        first, second = await asyncio.gather(http.post(url, json=body), http.post(url, json=body))
+        assert sorted([first.status_code, second.status_code]) == [200, 400]
+        refused = first if first.status_code == 400 else second
+        assert refused.json()["error"]["code"] == "thread_busy"
+        # The refused run wrote nothing: one user message, one run.
+        for _ in range(300):
+            runs = (await http.get(url)).json()["data"]
+            if runs and runs[0]["status"] == "completed":
+                break
+            await asyncio.sleep(0.01)
+        assert len(runs) == 1 and runs[0]["status"] == "completed"
+        messages = (await http.get(f"/v1/threads/{thread['id']}/messages")).json()["data"]
+        assert [m["role"] for m in messages] == ["assistant", "user"]

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from ._app import Service, endpoint, json_response, parse_body
 from ._objects import new_id, public, run_object
-from ._routes_objects import add_messages, check_idle, find_assistant, find_thread
-from ._routes_runs import last_event_id, stream_response
+from ._routes_objects import find_assistant, find_thread
+from ._routes_runs import last_event_id, start_run, stream_response
 from ._schemas import MessageCreate, NativeRun
-from ._store import Record
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -35,7 +34,6 @@ async def create_native_run(service: Service, request: Request, user: str) -> Re
     thread = await find_thread(service, request.path_params["thread_id"], user)
     body = await parse_body(request, NativeRun, service)
     assistant = await find_assistant(service, body.assistant_id, user)
-    check_idle(service, thread["id"])
     agent = service.catalog.agent_for(assistant, {})
     run_id = new_id("run")
     run = run_object(
@@ -49,10 +47,7 @@ async def create_native_run(service: Service, request: Request, user: str) -> Re
         settings=dict(agent.model_settings),
     )
     messages = [MessageCreate(role="user", content=body.input)] if body.input is not None else []
-    await add_messages(
-        service, thread["id"], user, messages, None, [Record("run", run_id, user, run, thread["id"])]
-    )
-    service.runner.start(run, user, agent)
+    await start_run(service, user, run, agent, messages)
     if body.stream:
         return stream_response(service, run_id, after=0, native=True)
     last: dict[str, Any] = {}

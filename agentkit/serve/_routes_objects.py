@@ -200,13 +200,20 @@ async def delete_thread(service: Service, request: Request, user: str) -> Respon
     return json_response({"id": thread["id"], "object": "thread.deleted", "deleted": True})
 
 
-def check_idle(service: Service, thread_id: str) -> None:
+def check_idle(service: Service, thread_id: str, claim_for: str | None = None) -> None:
     """Refuse changes to a thread while one of its runs is active (as the API does).
+
+    Args:
+        claim_for: Also hold the thread for this new run (at once, before any await, so two
+            runs started together cannot both pass).
 
     Raises:
         ServeError: 400 naming the active run.
     """
-    run_id = service.runner.active_on(thread_id)
+    if claim_for is not None:
+        run_id = service.runner.claim(thread_id, claim_for)
+    else:
+        run_id = service.runner.active_on(thread_id)
     if run_id is not None:
         raise ServeError(
             f"Thread {thread_id} already has an active run {run_id}.", param="thread_id", code="thread_busy"

@@ -6,11 +6,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from .. import Agent
 from ..exceptions import ServeError
 from ._app import Service, endpoint, json_response, not_found, parse_body
 from ._objects import TERMINAL, list_object, new_id, public, run_object
 from ._routes_objects import add_messages, check_idle, find_assistant, find_thread, list_params
-from ._schemas import RunCreate, SubmitToolOutputs
+from ._schemas import MessageCreate, RunCreate, SubmitToolOutputs
 from ._store import Record
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
     body = await parse_body(request, RunCreate, service)
     assistant = await find_assistant(service, body.assistant_id, user)
-    check_idle(service, thread["id"])
     changes, tools = run_changes(service, body, assistant)
     agent = service.catalog.agent_for(assistant, changes)
     run_id = new_id("run")
@@ -55,12 +55,30 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
         metadata=body.metadata,
         settings={**agent.model_settings, **choices},
     )
-    run_record = Record("run", run_id, user, run, thread["id"])
-    await add_messages(service, thread["id"], user, body.additional_messages or [], run_id, [run_record])
-    service.runner.start(run, user, agent)
+    await start_run(service, user, run, agent, body.additional_messages or [])
     if body.stream:
         return stream_response(service, run_id, after=0, native=False)
     return json_response(public(run))
+
+
+async def start_run(
+    service: Service, user: str, run: dict[str, Any], agent: Agent[Any, Any], messages: list[MessageCreate]
+) -> None:
+    """Hold the thread, store the run with its new messages in one transaction, and start it.
+
+    Raises:
+        ServeError: The thread has an active run (400).
+    """
+    thread_id = run["thread_id"]
+    check_idle(service, thread_id, claim_for=run["id"])
+    try:
+        await add_messages(
+            service, thread_id, user, messages, run["id"], [Record("run", run["id"], user, run, thread_id)]
+        )
+    except BaseException:
+        service.runner.release(thread_id, run["id"])
+        raise
+    service.runner.start(run, user, agent)
 
 
 def run_changes(

@@ -66,6 +66,8 @@ class Runner:
         self.store = store
         self.instance = new_id("srv")
         self.live: dict[str, LiveRun] = {}
+        self.busy: dict[str, str] = {}
+        """Thread id -> the run holding it (claimed before the run's first write)."""
 
     def start(self, run: dict[str, Any], owner: str, agent: Agent[Any, Any]) -> LiveRun:
         """Start executing ``run`` (already stored, status ``queued``) on its thread."""
@@ -78,11 +80,18 @@ class Runner:
         return live
 
     def active_on(self, thread_id: str) -> str | None:
-        """The id of the run executing on ``thread_id`` in this process, if any."""
-        for run_id, live in self.live.items():
-            if live.run["thread_id"] == thread_id and not live.done:
-                return run_id
-        return None
+        """The id of the run that holds ``thread_id`` in this process, if any."""
+        return self.busy.get(thread_id)
+
+    def claim(self, thread_id: str, run_id: str) -> str | None:
+        """Hold ``thread_id`` for a run about to start; return the holder's id if it is taken."""
+        holder = self.busy.setdefault(thread_id, run_id)
+        return None if holder == run_id else holder
+
+    def release(self, thread_id: str, run_id: str) -> None:
+        """Give the thread back (a run that ended, or that could not start)."""
+        if self.busy.get(thread_id) == run_id:
+            del self.busy[thread_id]
 
     async def cancel(self, run_id: str) -> bool:
         """Ask a live run to stop; return whether it was live here."""
@@ -151,6 +160,7 @@ class Runner:
             live.done = True
             live._notify()
             self.live.pop(run["id"], None)
+            self.release(run["thread_id"], run["id"])
             aclose = getattr(session, "aclose", None)
             if aclose is not None:
                 await aclose()
