@@ -261,6 +261,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--dir", help="where the SQLite stores go (default: a temporary directory)")
     parser.add_argument("--server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
@@ -291,7 +292,7 @@ def main() -> None:
             "OPENAI_BASE_URL": f"http://127.0.0.1:{fake.stdout.readline().strip()}/v1",
             "OPENAI_API_KEY": "sk-fake",
         }
-        with tempfile.TemporaryDirectory() as workdir:
+        with tempfile.TemporaryDirectory(dir=args.dir) as workdir:
             baseline = json.loads(
                 subprocess.run(
                     [

@@ -7,6 +7,7 @@ run's log, shared with the Assistants stream of the same run.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ._app import Service, endpoint, json_response, parse_body
@@ -53,7 +54,7 @@ async def create_native_run(service: Service, request: Request, user: str) -> Re
     last: dict[str, Any] = {}
     async for event in service.runner.follow(run_id, 0, True):
         assert event.native is not None
-        last = event.native
+        last = json.loads(event.native)
     return json_response({"run": public(run), "output": last.get("output"), "error": last.get("message")})
 
 

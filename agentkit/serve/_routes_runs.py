@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -184,20 +183,15 @@ def stream_response(service: Service, run_id: str, *, after: int, native: bool) 
     """SSE of a run's events: ``event:``, ``id:`` (its number) and JSON ``data:``.
 
     The Assistants stream ends with ``event: done`` / ``data: [DONE]``, as the API's did; the
-    native stream ends after its ``final`` or ``error`` event. The client going away ends this
-    response only; the run goes on.
+    native stream ends after its ``final`` or ``error`` event. Events that are ready together
+    go out in one write. The client going away ends this response only; the run goes on.
     """
-    from sse_starlette import EventSourceResponse, ServerSentEvent
+    from sse_starlette import EventSourceResponse
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        async for event in service.runner.follow(run_id, after, native):
-            if native:
-                assert event.native is not None
-                name, data = str(event.native["type"]), event.native
-            else:
-                name, data = event.event, event.data
-            yield ServerSentEvent(json.dumps(data, ensure_ascii=False), event=name, id=str(event.seq))
+    async def chunks() -> AsyncIterator[bytes]:
+        async for batch in service.runner.follow_batches(run_id, after, native):
+            yield "".join(event.sse(native) for event in batch).encode()
         if not native:
-            yield ServerSentEvent("[DONE]", event="done")
+            yield b"event: done\ndata: [DONE]\n\n"
 
-    return EventSourceResponse(events(), ping=15, sep="\n", headers={"cache-control": "no-cache"})
+    return EventSourceResponse(chunks(), ping=15, sep="\n", headers={"cache-control": "no-cache"})

@@ -10,7 +10,6 @@ that goes away only stops its own response: the run goes on and its results land
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ class LiveRun:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def emit(self, event: str, data: dict[str, Any], native: dict[str, Any] | None) -> None:
-        self.events.append(RunEvent(len(self.events) + 1, event, data, native))
+        self.events.append(RunEvent.make(len(self.events) + 1, event, data, native))
         self._notify()
 
     def _notify(self) -> None:
@@ -171,7 +170,7 @@ class Runner:
         records = [Record("message", m["id"], live.owner, m, thread_id) for m in messages]
         records.append(Record("run", run["id"], live.owner, run, thread_id))
         batch = live.events[live.flushed :]
-        await self.store.save(records, [(run["id"], e.seq, json.dumps(e.to_json())) for e in batch])
+        await self.store.save(records, [(run["id"], e.seq, e.stored()) for e in batch])
         messages.clear()
         live.flushed += len(batch)
 
@@ -190,22 +189,27 @@ class Runner:
 
     async def follow(self, run_id: str, after: int, native: bool) -> AsyncIterator[RunEvent]:
         """Yield the run's events numbered above ``after``, live until the run ends."""
+        async for batch in self.follow_batches(run_id, after, native):
+            for event in batch:
+                yield event
+
+    async def follow_batches(self, run_id: str, after: int, native: bool) -> AsyncIterator[list[RunEvent]]:
+        """Like ``follow``, in lists of the events that were ready together (one write each)."""
         live = self.live.get(run_id)
         if live is None:
-            for seq, raw in await self.store.load_events(run_id, after):
-                data = json.loads(raw)
-                event = RunEvent(seq, data["event"], data["data"], data["native"])
-                if not native or event.native is not None:
-                    yield event
+            stored = [
+                RunEvent.from_stored(seq, raw) for seq, raw in await self.store.load_events(run_id, after)
+            ]
+            yield [e for e in stored if not native or e.native is not None]
             return
         position = after
         while True:
             changed = live._changed
-            while position < len(live.events):
-                event = live.events[position]
-                position += 1
-                if not native or event.native is not None:
-                    yield event
-            if live.done:
+            batch = [e for e in live.events[position:] if not native or e.native is not None]
+            position = max(position, len(live.events))
+            if batch:
+                yield batch
+            if live.done and position >= len(live.events):
                 return
-            await changed.wait()
+            if position >= len(live.events):
+                await changed.wait()

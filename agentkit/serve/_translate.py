@@ -9,7 +9,7 @@ client, the native event (``text_delta``, ``tool_call_started``, ``tool_call_fin
 
 from __future__ import annotations
 
-import copy
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,19 +20,43 @@ from ._objects import message_object, new_id, now, step_object
 
 @dataclass(frozen=True)
 class RunEvent:
-    """One numbered entry of a run's event log."""
+    """One numbered entry of a run's event log, its data encoded once (a snapshot of that moment).
+
+    The same JSON text goes to every SSE client and to the store, so nothing is copied or
+    encoded twice.
+    """
 
     seq: int
     """Position in the run's log, from 1; sent as the SSE ``id:``."""
     event: str
     """The Assistants event name."""
-    data: dict[str, Any]
-    """The Assistants event data."""
-    native: dict[str, Any] | None
-    """The native event (``{"type": ..., ...}``), or ``None`` for Assistants-only bookkeeping."""
+    data: str
+    """The Assistants event data, as JSON."""
+    native_type: str | None
+    """The native event's type (``text_delta``, ...), or ``None`` for Assistants-only bookkeeping."""
+    native: str | None
+    """The native event (``{"type": ..., ...}``) as JSON, or ``None``."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {"event": self.event, "data": self.data, "native": self.native}
+    @classmethod
+    def make(cls, seq: int, event: str, data: dict[str, Any], native: dict[str, Any] | None) -> RunEvent:
+        encoded = json.dumps(native, ensure_ascii=False) if native is not None else None
+        kind = str(native["type"]) if native is not None else None
+        return cls(seq, event, json.dumps(data, ensure_ascii=False), kind, encoded)
+
+    def stored(self) -> str:
+        """The stored form: one JSON object made of the already-encoded parts."""
+        native = self.native if self.native is not None else "null"
+        return f'{{"event":{json.dumps(self.event)},"data":{self.data},"native":{native}}}'
+
+    @classmethod
+    def from_stored(cls, seq: int, raw: str) -> RunEvent:
+        value = json.loads(raw)
+        return cls.make(seq, value["event"], value["data"], value["native"])
+
+    def sse(self, native: bool) -> str:
+        """The event as SSE text: ``event:``, ``id:`` and ``data:`` lines and a blank line."""
+        name, data = (self.native_type, self.native) if native else (self.event, self.data)
+        return f"event: {name}\nid: {self.seq}\ndata: {data}\n\n"
 
 
 Emit = Callable[[str, dict[str, Any], "dict[str, Any] | None"], None]
@@ -99,10 +123,10 @@ class Translator:
                 {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
             )
             self.message, self.message_step = message, step
-            self.emit("thread.run.step.created", copy.deepcopy(step), None)
-            self.emit("thread.run.step.in_progress", copy.deepcopy(step), None)
-            self.emit("thread.message.created", copy.deepcopy(message), None)
-            self.emit("thread.message.in_progress", copy.deepcopy(message), None)
+            self.emit("thread.run.step.created", (step), None)
+            self.emit("thread.run.step.in_progress", (step), None)
+            self.emit("thread.message.created", (message), None)
+            self.emit("thread.message.in_progress", (message), None)
             message["content"] = [{"type": "text", "text": {"value": "", "annotations": []}}]
         self.message["content"][0]["text"]["value"] += text
         delta = {"content": [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]}
@@ -125,7 +149,7 @@ class Translator:
             message["incomplete_at"] = stamp
             message["incomplete_details"] = {"reason": "run_failed"}
         self.finished_messages.append(message)
-        self.emit(f"thread.message.{status}", copy.deepcopy(message), None)
+        self.emit(f"thread.message.{status}", (message), None)
         self._finish_step(step, "completed" if status == "completed" else "failed", stamp)
 
     # --- tool calls ---
@@ -135,8 +159,8 @@ class Translator:
             self.tool_step = step_object(
                 new_id("step"), self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []}
             )
-            self.emit("thread.run.step.created", copy.deepcopy(self.tool_step), None)
-            self.emit("thread.run.step.in_progress", copy.deepcopy(self.tool_step), None)
+            self.emit("thread.run.step.created", (self.tool_step), None)
+            self.emit("thread.run.step.in_progress", (self.tool_step), None)
         calls = self.tool_step["step_details"]["tool_calls"]
         call = {
             "id": event.tool_call_id,
@@ -146,7 +170,7 @@ class Translator:
         calls.append(call)
         self.emit(
             "thread.run.step.delta",
-            _step_delta(self.tool_step["id"], {"index": len(calls) - 1, **copy.deepcopy(call)}),
+            _step_delta(self.tool_step["id"], {"index": len(calls) - 1, **(call)}),
             {
                 "type": "tool_call_started",
                 "tool_call_id": event.tool_call_id,
@@ -180,7 +204,7 @@ class Translator:
     def _finish_step(self, step: dict[str, Any], status: str, stamp: int) -> None:
         step["status"] = status
         step[{"completed": "completed_at", "cancelled": "cancelled_at"}.get(status, "failed_at")] = stamp
-        self.emit(f"thread.run.step.{status}", copy.deepcopy(step), None)
+        self.emit(f"thread.run.step.{status}", (step), None)
 
 
 def _step_delta(step_id: str, call: dict[str, Any]) -> dict[str, Any]:
