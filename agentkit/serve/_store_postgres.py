@@ -50,7 +50,7 @@ class PostgresStore:
             import psycopg
         except ImportError as exc:
             raise ConfigurationError(
-                "A Postgres store needs psycopg 3: pip install 'agentkit[postgres]'"
+                "A Postgres store needs psycopg 3: pip install 'agentkit-openai[postgres]'"
             ) from exc
         if not schema.replace("_", "a").isalnum():
             raise ConfigurationError(f"schema must be a plain SQL identifier, not {schema!r}.")
