@@ -39,10 +39,24 @@ def add(a: int, b: int) -> int:
     return a + b
 
 
+@tool(requires_approval=True)
+def send_email(to: str) -> str:
+    """Send an email.
+
+    Args:
+        to: The recipient.
+    """
+    return f"sent to {to}"
+
+
 def script(request: Any) -> Any:
     last = request["messages"][-1]
+    if last["role"] == "user" and "Email" in last["content"]:
+        return reply(tool_calls=[tool_call("send_email", {"to": "bob@example.com"})])
     if last["role"] == "user":
         return reply("Let me add that.", tool_calls=[tool_call("add", {"a": 2, "b": 3})])
+    if last["content"].startswith("sent"):
+        return reply(f"Done: {last['content']}.")
     return reply(f"2 + 3 = {last['content']}")
 
 
@@ -91,9 +105,10 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     key = asyncio.run(make_key())
     model = ScriptedModel(script)
     agent = Agent("gpt-4o-mini", name="calculator", tools=[add], client=model.client())
+    mailer = Agent("gpt-4o-mini", name="mailer", tools=[send_email], client=model.client())
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app([agent], store=store), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app([agent, mailer], store=store), log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -152,3 +167,36 @@ def test_a_conversation_with_a_tool_call_in_chromium(browser: Any, served: tuple
         "2 + 3 = 5",
     ]
     assert (ARTIFACTS / "1-conversation.png").stat().st_size > 1000
+
+
+def test_approving_a_tool_call_in_chromium(browser: Any, served: tuple[str, str]) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url, key = served
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.get(url + "/playground")
+    browser.find_element(By.ID, "api-key").send_keys(key)
+    browser.find_element(By.ID, "connect").click()
+    wait_for(browser, "#status", "connected")
+    Select(browser.find_element(By.ID, "assistant")).select_by_visible_text("mailer")
+    browser.find_element(By.ID, "new-thread").click()
+    wait_for(browser, "#threads li.active")
+    browser.find_element(By.ID, "input").send_keys("Email bob please")
+    browser.find_element(By.ID, "send").click()
+    approve = wait_for(browser, ".tool-call .decision button.approve")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".tool-call .tool-name").text
+        == 'send_email({"to":"bob@example.com"})'
+    )
+    browser.save_screenshot(str(ARTIFACTS / "3-approval-asked.png"))
+    approve.click()
+    wait_for(browser, "#status", "done")
+    browser.save_screenshot(str(ARTIFACTS / "4-approved.png"))
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".tool-call")) == 1
+    assert (
+        browser.find_element(By.CSS_SELECTOR, ".tool-call .tool-result").text == "→ sent to bob@example.com"
+    )
+    assert (
+        browser.find_elements(By.CSS_SELECTOR, ".msg.assistant")[-1].text == "Done: sent to bob@example.com."
+    )

@@ -6,8 +6,8 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .. import Agent
-from ..exceptions import ConfigurationError, ServeError
+from .. import Agent, Tool, client_tool
+from ..exceptions import AgentkitError, ConfigurationError, ServeError
 from ..sessions import ToolRegistry
 from ._objects import assistant_from_agent, served_assistant_id, tool_entry
 from ._schemas import ToolSpec
@@ -69,28 +69,50 @@ class Catalog:
             await self._owned.aclose()
 
     def check_tools(self, tools: Sequence[ToolSpec], param: str = "tools") -> list[dict[str, Any]]:
-        """Return the Assistants tool entries for ``tools``, each a registered tool.
+        """Return the Assistants tool entries for ``tools``.
+
+        A function registered on the server runs there (its registered schema wins); any other
+        function is executed by the client: a call to it pauses the run (``requires_action``)
+        until ``submit_tool_outputs``.
 
         Raises:
-            ServeError: A function is not registered on this server (400).
+            ServeError: A function tool has no ``function``, or a client tool's ``parameters``
+                are not an object schema (400).
         """
         out = []
         for i, spec in enumerate(tools):
-            assert spec.function is not None or spec.type != "function"
             if spec.function is None:
                 raise ServeError("A function tool needs a 'function' object.", param=f"{param}[{i}].function")
             name = spec.function.name
-            if name not in self.registry:
-                raise ServeError(
-                    f"No tool named {name!r} is registered on this server (registered: "
-                    f"{', '.join(self.registry.names) or 'none'}). Tools that the client runs need "
-                    "human-approval support, which this server version does not have.",
-                    param=f"{param}[{i}].function.name",
-                    code="unknown_tool",
-                )
-            (tool,) = self.registry.resolve([name])
-            out.append(tool_entry(tool))
+            if name in self.registry:
+                (tool,) = self.registry.resolve([name])
+                out.append(tool_entry(tool))
+                continue
+            entry = {
+                "type": "function",
+                "function": {
+                    "name": name,
+                    "description": spec.function.description or "",
+                    "parameters": spec.function.parameters or {"type": "object", "properties": {}},
+                    "strict": False,
+                },
+            }
+            try:
+                _client_tool(entry)
+            except AgentkitError as exc:
+                raise ServeError(str(exc), param=f"{param}[{i}].function.parameters") from exc
+            out.append(entry)
         return out
+
+    def tools_for(self, entries: Sequence[dict[str, Any]]) -> list[Tool[..., Any]]:
+        """The agent's tools for Assistants tool entries: registered ones, else client-executed."""
+        return [
+            self.registry.resolve([e["function"]["name"]])[0]
+            if e["function"]["name"] in self.registry
+            else _client_tool(e)
+            for e in entries
+            if e.get("type") == "function"
+        ]
 
     def agent_for(self, assistant: dict[str, Any], changes: dict[str, Any]) -> Agent[Any, Any]:
         """The agent that runs ``assistant``, with per-run ``changes`` (model, instructions, settings)."""
@@ -118,10 +140,9 @@ class Catalog:
         settings.update(changes.get("model_settings", {}))
         update: dict[str, Any] = {"model_settings": settings}
         if "tools" in changes:
-            update["tools"] = self.registry.resolve(changes["tools"])
+            update["tools"] = self.tools_for(changes["tools"])
         elif served is None:
-            names = [t["function"]["name"] for t in assistant.get("tools", []) if t.get("type") == "function"]
-            update["tools"] = self.registry.resolve(names)
+            update["tools"] = self.tools_for(assistant.get("tools", []))
         if served is None or "model" in changes:
             update["model"] = changes.get("model") or assistant["model"]
         if served is None or "instructions" in changes:
@@ -130,3 +151,10 @@ class Catalog:
             if name in changes:
                 update[name] = changes[name]
         return (served or self.base).clone(**update)
+
+
+def _client_tool(entry: dict[str, Any]) -> Tool[..., Any]:
+    function = entry["function"]
+    return client_tool(
+        function["name"], description=function.get("description") or "", parameters=function["parameters"]
+    )

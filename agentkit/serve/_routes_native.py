@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ._app import Service, endpoint, json_response, parse_body
+from ._app import Service, endpoint, json_response, not_found, parse_body
+from ._decisions import waiting_for
 from ._objects import new_id, public, run_object
 from ._routes_objects import find_assistant, find_thread
-from ._routes_runs import last_event_id, start_run, stream_response
-from ._schemas import MessageCreate, NativeRun
+from ._routes_runs import decide, last_event_id, start_run, stream_response
+from ._schemas import Decision, MessageCreate, NativeRun
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -28,6 +29,8 @@ def routes() -> list[Route]:
     return [
         Route("/agentkit/threads/{thread_id}/runs", endpoint(create_native_run), methods=["POST"]),
         Route("/agentkit/runs/{run_id}/events", endpoint(native_events), methods=["GET"]),
+        Route("/agentkit/runs/{run_id}/approve", endpoint(approve), methods=["POST"]),
+        Route("/agentkit/runs/{run_id}/deny", endpoint(deny), methods=["POST"]),
     ]
 
 
@@ -63,7 +66,32 @@ async def native_events(service: Service, request: Request, user: str) -> Respon
     run_id = request.path_params["run_id"]
     run = await service.runner.get_run(run_id, user)
     if run is None:
-        from ._app import not_found
-
         raise not_found("run", run_id)
     return stream_response(service, run_id, after=last_event_id(request), native=True)
+
+
+async def approve(service: Service, request: Request, user: str) -> Response:
+    """Approve one waiting call (bound to its id and exact arguments)."""
+    return await _decide(service, request, user, "approve")
+
+
+async def deny(service: Service, request: Request, user: str) -> Response:
+    """Deny one waiting call; the model reads ``reason`` as its result."""
+    return await _decide(service, request, user, "deny")
+
+
+async def _decide(service: Service, request: Request, user: str, action: str) -> Response:
+    """Record the decision; once every waiting call has one, stream the resumed run's native
+    events, else answer ``{"run", "waiting_for"}``."""
+    run_id = request.path_params["run_id"]
+    run = await service.runner.get_run(run_id, user)
+    if run is None:
+        raise not_found("run", run_id)
+    body = await parse_body(request, Decision, service)
+    after = run.get("_events", 0)
+    decision = {"tool_call_id": body.tool_call_id, "arguments": body.arguments, "action": action}
+    if action == "deny":
+        decision["reason"] = body.reason
+    if await decide(service, run, user, [decision], "tool_call_id"):
+        return stream_response(service, run_id, after=after, native=True)
+    return json_response({"run": public(run), "waiting_for": waiting_for(run)})

@@ -180,7 +180,7 @@ async def update_thread(service: Service, request: Request, user: str) -> Respon
 
 async def delete_thread(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
-    check_idle(service, thread["id"])
+    await check_idle(service, thread["id"], user)
     run_ids: list[str] = []
     after = None
     while True:
@@ -200,8 +200,8 @@ async def delete_thread(service: Service, request: Request, user: str) -> Respon
     return json_response({"id": thread["id"], "object": "thread.deleted", "deleted": True})
 
 
-def check_idle(service: Service, thread_id: str, claim_for: str | None = None) -> None:
-    """Refuse changes to a thread while one of its runs is active (as the API does).
+async def check_idle(service: Service, thread_id: str, user: str, claim_for: str | None = None) -> None:
+    """Refuse changes to a thread while one of its runs is active or paused (as the API does).
 
     Args:
         claim_for: Also hold the thread for this new run (at once, before any await, so two
@@ -210,13 +210,19 @@ def check_idle(service: Service, thread_id: str, claim_for: str | None = None) -
     Raises:
         ServeError: 400 naming the active run.
     """
-    if claim_for is not None:
-        run_id = service.runner.claim(thread_id, claim_for)
-    else:
-        run_id = service.runner.active_on(thread_id)
-    if run_id is not None:
+    runner = service.runner
+    holder = runner.claim(thread_id, claim_for) if claim_for is not None else runner.active_on(thread_id)
+    if holder is None:
+        from ._decisions import latest_run
+
+        latest = await latest_run(service, thread_id, user)
+        if latest is not None and latest["status"] == "requires_action":
+            holder = latest["id"]
+            if claim_for is not None:
+                runner.release(thread_id, claim_for)
+    if holder is not None:
         raise ServeError(
-            f"Thread {thread_id} already has an active run {run_id}.", param="thread_id", code="thread_busy"
+            f"Thread {thread_id} already has an active run {holder}.", param="thread_id", code="thread_busy"
         )
 
 
@@ -260,7 +266,7 @@ async def list_messages(service: Service, request: Request, user: str) -> Respon
 async def create_message(service: Service, request: Request, user: str) -> Response:
     thread = await find_thread(service, request.path_params["thread_id"], user)
     body = await parse_body(request, MessageCreate, service)
-    check_idle(service, thread["id"])
+    await check_idle(service, thread["id"], user)
     (message,) = await add_messages(service, thread["id"], user, [body])
     return json_response(message)
 

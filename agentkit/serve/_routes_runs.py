@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .. import Agent
 from ..exceptions import ServeError
 from ._app import Service, endpoint, json_response, not_found, parse_body
-from ._objects import TERMINAL, list_object, new_id, public, run_object
+from ._decisions import leftover_denials, record_decision, to_decisions, waiting_for
+from ._objects import TERMINAL, list_object, new_id, now, public, run_object
 from ._routes_objects import add_messages, check_idle, find_assistant, find_thread, list_params
 from ._schemas import MessageCreate, RunCreate, SubmitToolOutputs
 from ._store import Record
@@ -54,6 +55,7 @@ async def create_run(service: Service, request: Request, user: str) -> Response:
         metadata=body.metadata,
         settings={**agent.model_settings, **choices},
     )
+    run["_changes"] = changes
     await start_run(service, user, run, agent, body.additional_messages or [])
     if body.stream:
         return stream_response(service, run_id, after=0, native=False)
@@ -69,15 +71,50 @@ async def start_run(
         ServeError: The thread has an active run (400).
     """
     thread_id = run["thread_id"]
-    check_idle(service, thread_id, claim_for=run["id"])
+    await check_idle(service, thread_id, user, claim_for=run["id"])
     try:
+        denials = await leftover_denials(service, thread_id, user)
         await add_messages(
             service, thread_id, user, messages, run["id"], [Record("run", run["id"], user, run, thread_id)]
         )
     except BaseException:
         service.runner.release(thread_id, run["id"])
         raise
-    service.runner.start(run, user, agent)
+    service.runner.start(run, user, agent, denials)
+
+
+async def resume_run(service: Service, run: dict[str, Any], user: str) -> None:
+    """Continue a paused run whose every waiting call has a decision, in this process.
+
+    Raises:
+        ServeError: The thread is busy (400), or the run's assistant is gone (404).
+    """
+    assistant = await find_assistant(service, run["assistant_id"], user)
+    agent = service.catalog.agent_for(assistant, run.get("_changes") or {})
+    decisions = to_decisions(run)
+    holder = service.runner.claim(run["thread_id"], run["id"])
+    if holder is not None:
+        raise ServeError(f"Thread {run['thread_id']} already has an active run {holder}.", code="thread_busy")
+    run["status"], run["required_action"] = "queued", None
+    try:
+        await service.store.save([Record("run", run["id"], user, run, run["thread_id"])])
+    except BaseException:
+        service.runner.release(run["thread_id"], run["id"])
+        raise
+    service.runner.start(run, user, agent, decisions)
+
+
+async def decide(
+    service: Service, run: dict[str, Any], user: str, decisions: list[dict[str, Any]], param: str
+) -> bool:
+    """Record decisions on a paused run; resume it when none is missing. Return whether it resumed."""
+    for decision in decisions:
+        record_decision(run, decision, param)
+    if waiting_for(run):
+        await service.store.save([Record("run", run["id"], user, run, run["thread_id"])])
+        return False
+    await resume_run(service, run, user)
+    return True
 
 
 def run_changes(
@@ -110,7 +147,7 @@ def run_changes(
     tools = assistant["tools"]
     if body.tools is not None:
         tools = service.catalog.check_tools(body.tools)
-        changes["tools"] = [t["function"]["name"] for t in tools]
+        changes["tools"] = tools
     for name in ("tool_choice", "parallel_tool_calls"):
         if getattr(body, name) is not None:
             changes[name] = getattr(body, name)
@@ -147,18 +184,24 @@ async def cancel_run(service: Service, request: Request, user: str) -> Response:
         raise ServeError(
             f"Cannot cancel run with status '{run['status']}'.", param="run_id", code="run_not_active"
         )
-    await service.runner.cancel(run["id"])
+    if not await service.runner.cancel(run["id"]) and run["status"] == "requires_action":
+        # Paused: nothing runs. The next run on the thread denies the calls it left waiting.
+        run["status"], run["cancelled_at"], run["required_action"] = "cancelled", now(), None
+        await service.store.save([Record("run", run["id"], user, run, run["thread_id"])])
     return json_response(public(run))
 
 
 async def submit_tool_outputs(service: Service, request: Request, user: str) -> Response:
     run = await find_run(service, request, user)
-    await parse_body(request, SubmitToolOutputs, service)
-    raise ServeError(
-        f"Run {run['id']} is not waiting for tool outputs (status '{run['status']}').",
-        param="run_id",
-        code="run_not_requires_action",
-    )
+    body = await parse_body(request, SubmitToolOutputs, service)
+    after = run.get("_events", 0)
+    outputs = [
+        {"tool_call_id": o.tool_call_id, "action": "output", "value": o.output} for o in body.tool_outputs
+    ]
+    await decide(service, run, user, outputs, "tool_outputs")
+    if body.stream:
+        return stream_response(service, run["id"], after=after, native=False)
+    return json_response(public(run))
 
 
 async def run_events(service: Service, request: Request, user: str) -> Response:

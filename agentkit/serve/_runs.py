@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import Agent
+from .. import Agent, ToolDecision
 from ..events import FinalResult, ToolCallStarted
 from ._objects import ACTIVE, new_id, now, public
 from ._store import Record, ServeStore
@@ -41,10 +41,12 @@ class LiveRun:
     done: bool = False
     """The run reached a final status and its log is complete."""
     task: asyncio.Task[None] | None = None
+    base: int = 0
+    """Events the run logged before it paused (a resumed run numbers on from there)."""
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def emit(self, event: str, data: dict[str, Any], native: dict[str, Any] | None) -> None:
-        self.events.append(RunEvent.make(len(self.events) + 1, event, data, native))
+        self.events.append(RunEvent.make(self.base + len(self.events) + 1, event, data, native))
         self._notify()
 
     def _notify(self) -> None:
@@ -68,14 +70,29 @@ class Runner:
         self.busy: dict[str, str] = {}
         """Thread id -> the run holding it (claimed before the run's first write)."""
 
-    def start(self, run: dict[str, Any], owner: str, agent: Agent[Any, Any]) -> LiveRun:
-        """Start executing ``run`` (already stored, status ``queued``) on its thread."""
+    def start(
+        self,
+        run: dict[str, Any],
+        owner: str,
+        agent: Agent[Any, Any],
+        decisions: Sequence[ToolDecision] | None = None,
+    ) -> LiveRun:
+        """Start executing ``run`` (already stored, status ``queued``) on its thread.
+
+        Args:
+            decisions: Resume a paused run (its log numbering goes on) with these decisions;
+                or, for a new run, answer the calls a cancelled paused run left behind.
+        """
         run["_instance"] = self.instance
-        live = LiveRun(run, owner)
+        resumed = run.get("_events", 0)
+        live = LiveRun(run, owner, base=resumed)
         self.live[run["id"]] = live
-        live.emit("thread.run.created", public(run), {"type": "run_created", "run": public(run)})
+        if not resumed:
+            live.emit("thread.run.created", public(run), {"type": "run_created", "run": public(run)})
         live.emit("thread.run.queued", public(run), None)
-        live.task = asyncio.create_task(self._execute(live, agent), name=f"agentkit-serve-{run['id']}")
+        live.task = asyncio.create_task(
+            self._execute(live, agent, decisions), name=f"agentkit-serve-{run['id']}"
+        )
         return live
 
     def active_on(self, thread_id: str) -> str | None:
@@ -108,7 +125,9 @@ class Runner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _execute(self, live: LiveRun, agent: Agent[Any, Any]) -> None:
+    async def _execute(
+        self, live: LiveRun, agent: Agent[Any, Any], decisions: Sequence[ToolDecision] | None
+    ) -> None:
         run = live.run
         translator = Translator(run, live.emit)
         session = self.store.session(run["thread_id"])
@@ -116,7 +135,7 @@ class Runner:
         try:
             run["status"], run["started_at"] = "in_progress", now()
             live.emit("thread.run.in_progress", public(run), None)
-            async for event in agent.run_stream(session=session):
+            async for event in agent.run_stream(session=session, decisions=decisions or None):
                 translator.handle(event)
                 if isinstance(event, ToolCallStarted) and translator.finished_messages:
                     # Text that came before a tool call is a message of its own: list it now.
@@ -128,7 +147,7 @@ class Runner:
                         "completion_tokens": usage.output_tokens,
                         "total_tokens": usage.total_tokens,
                     }
-                    status = "completed"
+                    status = "requires_action" if event.result.pending_tool_calls else "completed"
         except asyncio.CancelledError:
             status = "cancelled"
         except Exception as exc:
@@ -141,14 +160,20 @@ class Runner:
     async def _finish(self, live: LiveRun, translator: Translator, status: str, session: Any) -> None:
         run = live.run
         run["status"] = status
-        run[{"completed": "completed_at", "cancelled": "cancelled_at"}.get(status, "failed_at")] = now()
         native: dict[str, Any]
-        if status == "completed":
+        if status == "requires_action":
+            pause(run, translator.paused)
+            native = {"type": "approval_required", "pending_tool_calls": translator.paused}
+        elif status == "completed":
+            run["completed_at"] = now()
             native = {"type": "final", "output": translator.output, "usage": run["usage"]}
         elif status == "cancelled":
+            run["cancelled_at"] = now()
             native = {"type": "error", "code": "cancelled", "message": "The run was cancelled."}
         else:
+            run["failed_at"] = now()
             native = {"type": "error", **(run["last_error"] or {"code": "server_error", "message": ""})}
+        run["_events"] = live.base + len(live.events) + 1
         native["run"] = public(run)
         live.emit(f"thread.run.{status}", public(run), native)
         try:
@@ -196,13 +221,19 @@ class Runner:
     async def follow_batches(self, run_id: str, after: int, native: bool) -> AsyncIterator[list[RunEvent]]:
         """Like ``follow``, in lists of the events that were ready together (one write each)."""
         live = self.live.get(run_id)
-        if live is None:
+        if live is None or after < live.base:
+            # From the store: a finished run, or the part of a resumed run before its pause.
+            until = live.base if live is not None else None
             stored = [
-                RunEvent.from_stored(seq, raw) for seq, raw in await self.store.load_events(run_id, after)
+                RunEvent.from_stored(seq, raw)
+                for seq, raw in await self.store.load_events(run_id, after)
+                if until is None or seq <= until
             ]
             yield [e for e in stored if not native or e.native is not None]
-            return
-        position = after
+            if live is None:
+                return
+            after = live.base
+        position = after - live.base
         while True:
             changed = live._changed
             batch = [e for e in live.events[position:] if not native or e.native is not None]
@@ -213,3 +244,23 @@ class Runner:
                 return
             if position >= len(live.events):
                 await changed.wait()
+
+
+def pause(run: dict[str, Any], pending: list[dict[str, str]]) -> None:
+    """Mark ``run`` as waiting at ``pending`` calls: ``required_action`` lists the client's calls."""
+    client = [p for p in pending if p["kind"] == "client"]
+    run["required_action"] = {
+        "type": "submit_tool_outputs",
+        "submit_tool_outputs": {
+            "tool_calls": [
+                {
+                    "id": p["tool_call_id"],
+                    "type": "function",
+                    "function": {"name": p["name"], "arguments": p["arguments"]},
+                }
+                for p in client
+            ]
+        },
+    }
+    run["_pending"] = pending
+    run["_decisions"] = []

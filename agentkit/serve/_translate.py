@@ -14,7 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..events import FinalResult, StreamEvent, TextDelta, ToolCallResult, ToolCallStarted, TurnFinished
+from ..events import (
+    FinalResult,
+    RunPaused,
+    StreamEvent,
+    TextDelta,
+    ToolCallResult,
+    ToolCallStarted,
+    TurnFinished,
+)
 from ._objects import message_object, new_id, now, step_object
 
 
@@ -79,6 +87,11 @@ class Translator:
         self.finished_messages: list[dict[str, Any]] = []
         """Completed assistant messages, for the caller to store."""
         self.output: Any = None
+        self.paused: list[dict[str, str]] = []
+        """The calls the run paused at: ``{"tool_call_id", "name", "arguments", "kind"}``."""
+        self.known: dict[str, tuple[str, str]] = {
+            p["tool_call_id"]: (p["name"], p["arguments"]) for p in run.get("_pending") or ()
+        }
 
     def handle(self, event: StreamEvent) -> None:
         """Translate one agentkit event."""
@@ -92,6 +105,8 @@ class Translator:
         elif isinstance(event, TurnFinished):
             self._end_message("completed")
             self._end_tool_step()
+        elif isinstance(event, RunPaused):
+            self._pause(event)
         elif isinstance(event, FinalResult):
             self._end_message("completed")
             self._end_tool_step()
@@ -123,10 +138,10 @@ class Translator:
                 {"type": "message_creation", "message_creation": {"message_id": message["id"]}},
             )
             self.message, self.message_step = message, step
-            self.emit("thread.run.step.created", (step), None)
-            self.emit("thread.run.step.in_progress", (step), None)
-            self.emit("thread.message.created", (message), None)
-            self.emit("thread.message.in_progress", (message), None)
+            self.emit("thread.run.step.created", step, None)
+            self.emit("thread.run.step.in_progress", step, None)
+            self.emit("thread.message.created", message, None)
+            self.emit("thread.message.in_progress", message, None)
             message["content"] = [{"type": "text", "text": {"value": "", "annotations": []}}]
         self.message["content"][0]["text"]["value"] += text
         delta = {"content": [{"index": 0, "type": "text", "text": {"value": text, "annotations": []}}]}
@@ -149,18 +164,18 @@ class Translator:
             message["incomplete_at"] = stamp
             message["incomplete_details"] = {"reason": "run_failed"}
         self.finished_messages.append(message)
-        self.emit(f"thread.message.{status}", (message), None)
+        self.emit(f"thread.message.{status}", message, None)
         self._finish_step(step, "completed" if status == "completed" else "failed", stamp)
 
     # --- tool calls ---
 
-    def _tool_started(self, event: ToolCallStarted) -> None:
+    def _tool_started(self, event: ToolCallStarted, native: bool = True) -> None:
         if self.tool_step is None:
             self.tool_step = step_object(
                 new_id("step"), self.run, "tool_calls", {"type": "tool_calls", "tool_calls": []}
             )
-            self.emit("thread.run.step.created", (self.tool_step), None)
-            self.emit("thread.run.step.in_progress", (self.tool_step), None)
+            self.emit("thread.run.step.created", self.tool_step, None)
+            self.emit("thread.run.step.in_progress", self.tool_step, None)
         calls = self.tool_step["step_details"]["tool_calls"]
         call = {
             "id": event.tool_call_id,
@@ -170,14 +185,32 @@ class Translator:
         calls.append(call)
         self.emit(
             "thread.run.step.delta",
-            _step_delta(self.tool_step["id"], {"index": len(calls) - 1, **(call)}),
+            _step_delta(self.tool_step["id"], {"index": len(calls) - 1, **call}),
             {
                 "type": "tool_call_started",
                 "tool_call_id": event.tool_call_id,
                 "name": event.name,
                 "arguments": event.raw_arguments,
-            },
+            }
+            if native
+            else None,
         )
+
+    def _pause(self, event: RunPaused) -> None:
+        self._end_message("completed")
+        for call in event.pending_tool_calls:
+            self.paused.append(
+                {
+                    "tool_call_id": call.tool_call_id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                    "kind": call.kind,
+                }
+            )
+            self._tool_started(
+                ToolCallStarted(call.tool_call_id, call.name, None, call.arguments), native=False
+            )
+        self._end_tool_step()
 
     def _tool_finished(self, event: ToolCallResult) -> None:
         native = {
@@ -190,8 +223,13 @@ class Translator:
         calls = self.tool_step["step_details"]["tool_calls"] if self.tool_step else []
         index = next((i for i, c in enumerate(calls) if c["id"] == event.tool_call_id), None)
         if self.tool_step is None or index is None:
-            self.emit("agentkit.tool_call.finished", native, native)
-            return
+            # A paused call answered by a decision (denied, or a client's output): it was never
+            # started in this run, so its step entry is made here, without a native start.
+            name, arguments = self.known.get(event.tool_call_id, (event.name, ""))
+            self._tool_started(ToolCallStarted(event.tool_call_id, name, None, arguments), native=False)
+            assert self.tool_step is not None
+            calls = self.tool_step["step_details"]["tool_calls"]
+            index = len(calls) - 1
         calls[index]["function"]["output"] = event.content
         delta = {"index": index, "type": "function", "function": {"output": event.content}}
         self.emit("thread.run.step.delta", _step_delta(self.tool_step["id"], delta), native)
@@ -204,7 +242,7 @@ class Translator:
     def _finish_step(self, step: dict[str, Any], status: str, stamp: int) -> None:
         step["status"] = status
         step[{"completed": "completed_at", "cancelled": "cancelled_at"}.get(status, "failed_at")] = stamp
-        self.emit(f"thread.run.step.{status}", (step), None)
+        self.emit(f"thread.run.step.{status}", step, None)
 
 
 def _step_delta(step_id: str, call: dict[str, Any]) -> dict[str, Any]:

@@ -132,7 +132,7 @@ async function follow(response) {
       bubble.scrollIntoView({ block: "end" });
     } else if (event.type === "tool_call_started") {
       bubble = null;
-      toolCard(event);
+      if (!findCard(event.tool_call_id)) toolCard(event);
     } else if (event.type === "tool_call_finished") {
       const card = findCard(event.tool_call_id) || toolCard(event);
       const result = document.createElement("div");
@@ -164,7 +164,13 @@ function askDecision(runId, call) {
       box.remove();
       try {
         const body = { tool_call_id: call.tool_call_id, arguments: call.arguments };
-        await follow(await api("POST", "/agentkit/runs/" + runId + "/" + verdict, body));
+        const response = await api("POST", "/agentkit/runs/" + runId + "/" + verdict, body);
+        if ((response.headers.get("content-type") || "").startsWith("text/event-stream")) {
+          setStatus("running");
+          await follow(response);
+        } else {
+          setStatus("waiting for the other decisions");
+        }
       } catch (error) {
         setStatus(error.message, true);
       }
