@@ -74,6 +74,8 @@ BODIES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("GET", "/v1/threads/{thread_id}/runs/{run_id}/events"): None,
     ("POST", "/agentkit/threads/{thread_id}/runs"): {"assistant_id": "asst_echo", "input": "hi"},
     ("GET", "/agentkit/runs/{run_id}/events"): None,
+    ("POST", "/agentkit/runs/{run_id}/approve"): {"tool_call_id": "call_1", "arguments": "{}"},
+    ("POST", "/agentkit/runs/{run_id}/deny"): {"tool_call_id": "call_1", "arguments": "{}"},
 }
 
 
