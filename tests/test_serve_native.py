@@ -156,3 +156,17 @@ def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sse_starlette", None)
     with pytest.raises(ConfigurationError, match=r"agentkit-openai\[serve\]"):
         create_app(adder(ScriptedModel([])))
+
+
+def test_public_names() -> None:
+    import agentkit.serve
+
+    assert agentkit.serve.__all__ == [
+        "RateLimit",
+        "ServeStore",
+        "ToolRegistry",
+        "create_app",
+        "create_key",
+        "open_store",
+    ]
+    assert agentkit.serve.ToolRegistry is __import__("agentkit.sessions").sessions.ToolRegistry

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..exceptions import ServeError
 from ._app import Service, endpoint, json_response, not_found, parse_body
@@ -284,6 +284,3 @@ async def _close(session: Any) -> None:
     aclose = getattr(session, "aclose", None)
     if aclose is not None:
         await aclose()
-
-
-Order = Literal["asc", "desc"]
