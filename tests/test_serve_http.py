@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from serve_fixtures import Server, running
+from test_serve import store_url  # noqa: F401  (the fixture: SQLite and Postgres)
 
 from agentkit import Agent, tool
 from agentkit.serve import RateLimit
@@ -89,8 +90,8 @@ def routes_with_ids(app: Any) -> set[tuple[str, str]]:
     return found - {("GET", "/playground/{name}")}
 
 
-async def test_another_users_objects_are_404_on_every_endpoint(tmp_path: Path) -> None:
-    async with running([agent()], store=f"sqlite:///{tmp_path}/s.db") as server:
+async def test_another_users_objects_are_404_on_every_endpoint(store_url: str) -> None:
+    async with running([agent()], store=store_url) as server:
         assert routes_with_ids(server.app) == set(BODIES), "add the new endpoint to BODIES"
         ids = await alice_objects(server)
         bob = server.http("bob")
@@ -187,8 +188,8 @@ async def test_request_validation_and_error_shapes(tmp_path: Path) -> None:
         assert (await http.delete("/v1/assistants/asst_echo")).status_code == 400
 
 
-async def test_pagination_of_messages(tmp_path: Path) -> None:
-    async with running([agent()], store=f"sqlite:///{tmp_path}/s.db") as server:
+async def test_pagination_of_messages(store_url: str) -> None:
+    async with running([agent()], store=store_url) as server:
         http = server.http("alice")
         thread = (await http.post("/v1/threads", json={})).json()
         base = f"/v1/threads/{thread['id']}/messages"

@@ -133,6 +133,55 @@ def open_store(url: str) -> ServeStore:
     )
 
 
+@dataclass(frozen=True)
+class PageQuery:
+    """The SQL of one page, for both SQL stores: look each cursor's ``seq`` up, then select.
+
+    ``ph`` is the driver's placeholder (``?`` for sqlite3, ``%s`` for psycopg).
+    """
+
+    kind: str
+    owner: str | None
+    parent: str
+    order: Order
+    after: str | None
+    before: str | None
+    limit: int
+    ph: str
+
+    def _where(self) -> tuple[str, list[Any]]:
+        where, params = [f"kind = {self.ph}", f"parent = {self.ph}"], [self.kind, self.parent]
+        if self.owner is not None:
+            where.append(f"owner = {self.ph}")
+            params.append(self.owner)
+        return " AND ".join(where), params
+
+    def cursors(self, table: str) -> list[tuple[str, str, str, tuple[Any, ...]]]:
+        """``(param, cursor, sql, params)`` for each cursor given: the query of its ``seq``."""
+        where, params = self._where()
+        sql = f"SELECT seq FROM {table} WHERE {where} AND id = {self.ph}"
+        return [
+            (name, c, sql, (*params, c)) for name, c in (("after", self.after), ("before", self.before)) if c
+        ]
+
+    def select(self, table: str, seqs: dict[str, int]) -> tuple[str, tuple[Any, ...]]:
+        """The page's query, given the ``seq`` of each cursor (by ``"after"``/``"before"``)."""
+        where, params = self._where()
+        for name, seq in seqs.items():
+            newer = (name == "after") == (self.order == "asc")
+            where += f" AND seq {'>' if newer else '<'} {self.ph}"
+            params.append(seq)
+        direction = "ASC" if self.order == "asc" else "DESC"
+        return f"SELECT data FROM {table} WHERE {where} ORDER BY seq {direction} LIMIT {self.ph}", (
+            *params,
+            self.limit + 1,
+        )
+
+    def page(self, data: list[dict[str, Any]]) -> Page:
+        """The page from the selected rows (one more than ``limit`` tells there is more)."""
+        return Page(data[: self.limit], has_more=len(data) > self.limit)
+
+
 def cursor_error(name: str, value: str) -> ServeError:
     """The 400 for a pagination cursor that names no object of the list."""
     return ServeError(f"No object with id {value!r} in this list.", param=name, code="invalid_cursor")

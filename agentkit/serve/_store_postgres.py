@@ -10,7 +10,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError, SessionError
 from ..sessions import Session
-from ._store import GroupCommit, Order, Page, Record, cursor_error
+from ._store import GroupCommit, Order, Page, PageQuery, Record, cursor_error
 
 _DDL = """
 CREATE SCHEMA IF NOT EXISTS {s};
@@ -153,32 +153,16 @@ class PostgresStore:
         before: str | None = None,
         limit: int = 20,
     ) -> Page:
-        where = ["kind = %s", "parent = %s"]
-        params: list[Any] = [kind, parent]
-        if owner is not None:
-            where.append("owner = %s")
-            params.append(owner)
-        base, base_params = " AND ".join(where), tuple(params)
-        for name, cursor, newer in (("after", after, order == "asc"), ("before", before, order == "desc")):
-            if cursor is None:
-                continue
-            rows = await self._execute(
-                f"SELECT seq FROM {{s}}.serve_objects WHERE {base} AND id = %s",
-                (*base_params, cursor),
-                fetch=True,
-            )
+        query = PageQuery(kind, owner, parent, order, after, before, limit, "%s")
+        table = f"{self._s}.serve_objects"
+        seqs = {}
+        for name, cursor, sql, params in query.cursors(table):
+            rows = await self._execute(sql, params, fetch=True)
             if not rows:
                 raise cursor_error(name, cursor)
-            where.append("seq > %s" if newer else "seq < %s")
-            params.append(rows[0][0])
-        direction = "ASC" if order == "asc" else "DESC"
-        rows = await self._execute(
-            f"SELECT data FROM {{s}}.serve_objects WHERE {' AND '.join(where)} ORDER BY seq {direction} "
-            "LIMIT %s",
-            (*params, limit + 1),
-            fetch=True,
-        )
-        return Page([r[0] for r in rows[:limit]], has_more=len(rows) > limit)
+            seqs[name] = rows[0][0]
+        sql, params = query.select(table, seqs)
+        return query.page([r[0] for r in await self._execute(sql, params, fetch=True)])
 
     async def delete(self, kind: str, id: str, owner: str | None) -> bool:
         if owner is None:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from ..exceptions import SessionError
 from ..sessions import Session, SQLiteSession
-from ._store import GroupCommit, Order, Page, Record, cursor_error
+from ._store import GroupCommit, Order, Page, PageQuery, Record, cursor_error
 
 T = TypeVar("T")
 
@@ -148,8 +148,9 @@ class SQLiteStore:
         before: str | None = None,
         limit: int = 20,
     ) -> Page:
-        query = functools.partial(_sqlite_list, kind, owner, parent, order, after, before, limit)
-        return await asyncio.get_running_loop().run_in_executor(None, self._reading, query)
+        query = PageQuery(kind, owner, parent, order, after, before, limit, "?")
+        run = functools.partial(_sqlite_page, query)
+        return await asyncio.get_running_loop().run_in_executor(None, self._reading, run)
 
     async def delete(self, kind: str, id: str, owner: str | None) -> bool:
         if owner is None:
@@ -184,39 +185,16 @@ class SQLiteStore:
         self._shared = None
 
 
-def _sqlite_list(
-    kind: str,
-    owner: str | None,
-    parent: str,
-    order: Order,
-    after: str | None,
-    before: str | None,
-    limit: int,
-    conn: sqlite3.Connection,
-) -> Page:
-    where = ["kind = ?", "parent = ?"]
-    params: list[Any] = [kind, parent]
-    if owner is not None:
-        where.append("owner = ?")
-        params.append(owner)
-    base, base_params = " AND ".join(where), tuple(params)
-    for name, cursor, newer in (("after", after, order == "asc"), ("before", before, order == "desc")):
-        if cursor is None:
-            continue
-        row = conn.execute(
-            f"SELECT seq FROM agentkit_serve_objects WHERE {base} AND id = ?", (*base_params, cursor)
-        ).fetchone()
+def _sqlite_page(query: PageQuery, conn: sqlite3.Connection) -> Page:
+    table = "agentkit_serve_objects"
+    seqs = {}
+    for name, cursor, sql, params in query.cursors(table):
+        row = conn.execute(sql, params).fetchone()
         if row is None:
             raise cursor_error(name, cursor)
-        where.append("seq > ?" if newer else "seq < ?")
-        params.append(row[0])
-    direction = "ASC" if order == "asc" else "DESC"
-    rows = conn.execute(
-        f"SELECT data FROM agentkit_serve_objects WHERE {' AND '.join(where)} "
-        f"ORDER BY seq {direction} LIMIT ?",
-        (*params, limit + 1),
-    ).fetchall()
-    return Page([_decode(r[0]) for r in rows[:limit]], has_more=len(rows) > limit)
+        seqs[name] = row[0]
+    sql, params = query.select(table, seqs)
+    return query.page([_decode(r[0]) for r in conn.execute(sql, params).fetchall()])
 
 
 def _encode(data: dict[str, Any]) -> str:
