@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from serve_fixtures import Server, running
-from test_serve import store_url  # noqa: F401  (the fixture: SQLite and Postgres)
+from test_serve import store_url  # noqa: F401  (a fixture: SQLite and Postgres)
 
 from agentkit import Agent, tool
 from agentkit.serve import RateLimit
