@@ -158,46 +158,59 @@ class Runner:
             await asyncio.shield(self._finish(live, translator, status, session))
 
     async def _finish(self, live: LiveRun, translator: Translator, status: str, session: Any) -> None:
-        run = live.run
-        run["status"] = status
+        """Store the run's end, then show it: whoever sees the final status (a poll, a stream)
+        also finds the run's messages stored and its thread free for the next run."""
+        final = {**live.run, "status": status}
         native: dict[str, Any]
         if status == "requires_action":
-            pause(run, translator.paused)
+            pause(final, translator.paused)
             native = {"type": "approval_required", "pending_tool_calls": translator.paused}
         elif status == "completed":
-            run["completed_at"] = now()
-            native = {"type": "final", "output": translator.output, "usage": run["usage"]}
+            final["completed_at"] = now()
+            native = {"type": "final", "output": translator.output, "usage": final["usage"]}
         elif status == "cancelled":
-            run["cancelled_at"] = now()
+            final["cancelled_at"] = now()
             native = {"type": "error", "code": "cancelled", "message": "The run was cancelled."}
         else:
-            run["failed_at"] = now()
-            native = {"type": "error", **(run["last_error"] or {"code": "server_error", "message": ""})}
-        run["_events"] = live.base + len(live.events) + 1
-        native["run"] = public(run)
-        live.emit(f"thread.run.{status}", public(run), native)
+            final["failed_at"] = now()
+            native = {"type": "error", **(final["last_error"] or {"code": "server_error", "message": ""})}
+        native["run"] = public(final)
+        last = RunEvent.make(live.base + len(live.events) + 1, f"thread.run.{status}", public(final), native)
+        final["_events"] = last.seq
         try:
-            await self._save(live, translator.finished_messages)
+            await self._save(live, translator.finished_messages, final, last)
         except Exception:
-            logger.exception("could not store the end of run %s", run["id"])
+            logger.exception("could not store the end of run %s", final["id"])
         finally:
+            # No await from here to the release: the status, the log and the thread change together.
+            live.run.update(final)
+            live.events.append(last)
             live.done = True
             live._notify()
-            self.live.pop(run["id"], None)
-            self.release(run["thread_id"], run["id"])
+            self.live.pop(final["id"], None)
+            self.release(final["thread_id"], final["id"])
             aclose = getattr(session, "aclose", None)
             if aclose is not None:
                 await aclose()
 
-    async def _save(self, live: LiveRun, messages: list[dict[str, Any]]) -> None:
-        """Store new events, finished messages and the run object, in one transaction."""
-        run, thread_id = live.run, live.run["thread_id"]
+    async def _save(
+        self,
+        live: LiveRun,
+        messages: list[dict[str, Any]],
+        run: dict[str, Any] | None = None,
+        last: RunEvent | None = None,
+    ) -> None:
+        """Store new events (and ``last``), finished messages and the run object (or ``run``), in
+        one transaction."""
+        run = run if run is not None else live.run
+        thread_id = run["thread_id"]
         records = [Record("message", m["id"], live.owner, m, thread_id) for m in messages]
         records.append(Record("run", run["id"], live.owner, run, thread_id))
         batch = live.events[live.flushed :]
-        await self.store.save(records, [(run["id"], e.seq, e.stored()) for e in batch])
+        events = [(run["id"], e.seq, e.stored()) for e in [*batch, *([last] if last else [])]]
+        await self.store.save(records, events)
         messages.clear()
-        live.flushed += len(batch)
+        live.flushed += len(batch) + (1 if last else 0)
 
     async def get_run(self, run_id: str, owner: str) -> dict[str, Any] | None:
         """The run as it is now (live, or stored; a run orphaned by a stopped process is failed)."""
