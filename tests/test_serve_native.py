@@ -102,6 +102,10 @@ def test_cli_keys_create_and_serve_usage_errors(tmp_path: Path) -> None:
         [*cli, "keys", "create", "x", "--store", "ftp://x"], capture_output=True, text=True
     )
     assert bad_store.returncode == 2 and "Unsupported store URL" in bad_store.stderr
+    redis = subprocess.run(
+        [*cli, "keys", "create", "x", "--store", "redis://127.0.0.1:63799/0"], capture_output=True, text=True
+    )
+    assert redis.returncode == 2 and "not Redis" in redis.stderr
     for target, message in (
         ("nope_module:x", "Cannot import"),
         ("json:dumps", "serve an Agent"),

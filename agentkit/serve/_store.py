@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
 
 from ..exceptions import ConfigurationError, ServeError, SessionError
 from ..sessions import Session
@@ -109,27 +108,34 @@ class ServeStore(Protocol):
 
 
 def open_store(url: str) -> ServeStore:
-    """Open the store at ``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``.
+    """Open the store at a ``--store`` URL, as every ``agentkit`` subcommand reads it.
 
-    A Postgres URL may end in ``#schema`` to choose the schema (``agentkit`` by default).
+    ``sqlite:///relative.db``, ``sqlite:////abs/path.db`` (or a bare path), or
+    ``postgresql://user@host:port/db``, which may end in ``#schema`` to choose the Postgres
+    schema (``agentkit`` by default).
 
     Raises:
-        ConfigurationError: The URL's scheme is not ``sqlite`` or ``postgresql``.
+        ConfigurationError: The URL names no store, or a Redis store (the service's objects
+            need SQLite or Postgres).
     """
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        path = parts.path[1:] if parts.path.startswith("/") else parts.path
-        if not path:
-            raise ConfigurationError(f"A sqlite store URL needs a file: sqlite:///path.db, not {url!r}.")
+    from ..sessions._store_url import parse_store_url
+
+    location, _, schema = url.partition("#")
+    try:
+        parsed = parse_store_url(location)
+    except ValueError as exc:
+        raise ConfigurationError(f"Unsupported store URL {exc}") from exc
+    if parsed.kind == "sqlite":
         from ._store_sqlite import SQLiteStore
 
-        return SQLiteStore(path)
-    if parts.scheme in ("postgres", "postgresql"):
+        return SQLiteStore(parsed.location)
+    if parsed.kind == "postgres":
         from ._store_postgres import PostgresStore
 
-        return PostgresStore(url.split("#", 1)[0], schema=parts.fragment or "agentkit")
+        return PostgresStore(parsed.location, schema=schema or "agentkit")
     raise ConfigurationError(
-        f"Unsupported store URL {url!r}: use sqlite:///path.db or postgresql://user@host:port/db."
+        f"The service keeps its objects in SQLite or Postgres, not Redis ({url!r}); "
+        "use sqlite:///path.db or postgresql://user@host:port/db."
     )
 
 
