@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -128,30 +129,73 @@ async def test_cli_key_works_against_the_app(tmp_path: Path) -> None:
         assert (await server.http("carol").get("/v1/threads")).status_code == 200
 
 
-async def test_one_span_per_request(tmp_path: Path) -> None:
+SPANS_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, sys
+    import httpx2
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+    from agentkit import Agent
+    from agentkit.serve import create_app, create_key
+    from agentkit.testing import ScriptedModel, reply
+
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    async with running(
-        [adder(ScriptedModel([]))], store=f"sqlite:///{tmp_path}/s.db", opentelemetry=True
-    ) as server:
-        http = server.http()
-        thread = (await http.post("/v1/threads", json={})).json()
-        await http.get(f"/v1/threads/{thread['id']}")
-    servers = [s for s in exporter.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
-    names = [s.name for s in servers]
-    assert "POST /v1/threads" in names and "GET /v1/threads/{thread_id}" in names
-    assert not any(thread["id"] in n for n in names)
-    statuses = [
-        s.attributes.get("http.status_code") or s.attributes.get("http.response.status_code") for s in servers
-    ]
-    assert 200 in statuses
+
+    async def main() -> str:
+        agent = Agent("gpt-4o-mini", name="adder", client=ScriptedModel([reply("5")]).client())
+        app = create_app(agent, store=sys.argv[1], opentelemetry=True)
+        key = await create_key(app.state.service.store, "alice")
+        transport = httpx2.ASGITransport(app=app)
+        headers = {"authorization": "Bearer " + key}
+        async with httpx2.AsyncClient(transport=transport, base_url="http://t", headers=headers) as http:
+            thread = (await http.post("/v1/threads", json={})).json()
+            await http.get("/v1/threads/" + thread["id"])
+            body = {"assistant_id": "asst_adder", "input": "2 + 3?", "stream": False}
+            await http.post("/agentkit/threads/" + thread["id"] + "/runs", json=body)
+        return thread["id"]
+
+    thread_id = asyncio.run(main())
+    print(json.dumps({"thread": thread_id, "spans": [
+        {
+            "name": s.name,
+            "kind": s.kind.name,
+            "id": s.context.span_id,
+            "parent": s.parent.span_id if s.parent else None,
+            "status": (s.attributes or {}).get("http.status_code")
+            or (s.attributes or {}).get("http.response.status_code"),
+        }
+        for s in exporter.get_finished_spans()
+    ]}))
+    """
+)
+
+
+def test_one_span_per_request_around_the_core_run_spans(tmp_path: Path) -> None:
+    # In a process of its own: a tracer provider is global and set once per process.
+    out = subprocess.run(
+        [sys.executable, "-c", SPANS_SCRIPT, f"sqlite:///{tmp_path}/s.db"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    found = json.loads(out.strip().splitlines()[-1])
+    servers = {s["name"]: s for s in found["spans"] if s["kind"] == "SERVER"}
+    assert {
+        "POST /v1/threads",
+        "GET /v1/threads/{thread_id}",
+        "POST /agentkit/threads/{thread_id}/runs",
+    } <= set(servers)
+    assert not any(found["thread"] in name for name in servers)
+    assert {s["status"] for s in servers.values()} == {200}
+    # The core's run span is a child of the request that started the run.
+    run = next(s for s in found["spans"] if s["name"] == "invoke_agent adder")
+    assert run["parent"] == servers["POST /agentkit/threads/{thread_id}/runs"]["id"]
 
 
 def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
