@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start throw-away Postgres and Redis servers on 127.0.0.1 for the session tests.
+# Start throw-away Postgres and Redis servers on 127.0.0.1 for the session tests, and install
+# Chromium + chromedriver for the playground test (tests/test_serve_playground.py).
 #
 # Installs them from the OS package manager when missing (Debian/Ubuntu, as root), then starts
 # each in a temporary directory on a fixed port. The tests find them at these defaults:
@@ -20,6 +21,8 @@ pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1;
 missing=()
 [ -n "$(pg_bindir)" ] || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "services: installing ${missing[*]}"
     as_root apt-get update -qq

@@ -21,6 +21,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "models": ("agentkit._models_cli", "print known models: context window, prices, features"),
     "finetune": ("agentkit.finetune._cli", "export, validate, estimate, split training data; run jobs"),
     "eval": ("agentkit.evals._cli", "compare models or agent configurations on held-out cases"),
+    "serve": ("agentkit.serve._serve_cli", "serve agents over HTTP (Assistants-compatible API, playground)"),
+    "keys": ("agentkit.serve._keys_cli", "create API keys for the service"),
 }
 
 DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."

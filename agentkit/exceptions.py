@@ -34,10 +34,12 @@ The tree::
     │   ├── RequestMismatchError       a request drifted from the recording
     │   ├── UnplayedInteractionsError  recorded interactions were never requested
     │   └── NetworkBlockedError        a test tried to reach the network
-    └── SessionError                   persisted threads (``agentkit.sessions``)
-        ├── SessionBusyError           another run holds this thread
-        ├── SessionCorruptError        a stored row cannot be read
-        └── SessionSchemaError         the store has an unknown schema version
+    ├── SessionError                   persisted threads (``agentkit.sessions``)
+    │   ├── SessionBusyError           another run holds this thread
+    │   ├── SessionCorruptError        a stored row cannot be read
+    │   └── SessionSchemaError         the store has an unknown schema version
+    └── ServeError                     an HTTP request to the service failed (``agentkit.serve``);
+                                       carries ``status_code`` and OpenAI's error fields
 
 ``MissingDescriptionWarning`` (a ``UserWarning``) is issued at decoration when a tool parameter has
 no description.
@@ -77,6 +79,7 @@ __all__ = [
     "SessionCorruptError",
     "SessionError",
     "SessionSchemaError",
+    "ServeError",
     "StreamInterruptedError",
     "SyncInAsyncError",
     "ToolArgumentsError",
@@ -308,6 +311,41 @@ class SessionCorruptError(SessionError):
 
 class SessionSchemaError(SessionError):
     """The store was written by an unknown or future schema version."""
+
+
+class ServeError(AgentkitError):
+    """A request to the service cannot be served; answered as OpenAI's error JSON.
+
+    Args:
+        message: ``error.message``, for the client.
+        status_code: The HTTP status, e.g. 400, 401, 404, 413, 429.
+        type: ``error.type``, e.g. ``"invalid_request_error"``.
+        code: ``error.code``, e.g. ``"unsupported_tool"``, or ``None``.
+        param: ``error.param``: the request field at fault, or ``None``.
+        headers: Extra response headers, e.g. ``{"retry-after": "1.5"}`` with a 429.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 400,
+        type: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = dict(headers or {})
+        self.status_code = status_code
+        self.type = type
+        self.code = code
+        self.param = param
+
+    def to_json(self) -> dict[str, Any]:
+        """OpenAI's error body: ``{"error": {"message", "type", "param", "code"}}``."""
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
 
 
 class ToolRetry(Exception):
