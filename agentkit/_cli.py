@@ -27,11 +27,26 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
 
 DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."
 
-# One convention for every subcommand.
-EXIT_CODES = """exit status:
-  0  success
-  1  a check failed (agentkit schema --check found a changed schema)
-  2  usage or input error (bad arguments, a missing or unreadable file, store or thread)"""
+# One convention for every subcommand; what "a check failed" (1) means is each command's own.
+_CHECK_FAILED: dict[str, str] = {
+    "schema": "--check found a changed schema",
+    "finetune": "validate, start: the training file has errors; status: the job failed",
+    "eval": "a case ended in an error (the errors are listed after the report)",
+}
+
+
+def exit_codes(check_failed: str | None = None) -> str:
+    """The ``exit status:`` epilog of a ``--help``; ``check_failed`` says when the command exits 1."""
+    lines = ["exit status:", "  0  success"]
+    if check_failed:
+        lines.append(f"  1  {check_failed}")
+    lines.append("  2  usage or input error (bad arguments, a missing or unreadable file, store or thread)")
+    return "\n".join(lines)
+
+
+EXIT_CODES = exit_codes(
+    "a check failed:" + "".join(f"\n       {name}: {text}" for name, text in _CHECK_FAILED.items())
+)
 
 
 def version() -> str:
@@ -57,7 +72,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             name,
             help=help_text,
             description=help_text,
-            epilog=EXIT_CODES,
+            epilog=exit_codes(_CHECK_FAILED.get(name)),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         subparser.set_defaults(_module=module_name)

@@ -47,6 +47,53 @@ def test_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["finetune", "validate", str(tmp_path / "missing.jsonl")]) == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "{path}", "--max-tokens", "-5"], "max_tokens must be a positive integer, not -5."),
+        (["estimate", "{path}", "--max-tokens", "0"], "max_tokens must be a positive integer, not 0."),
+        (["estimate", "{path}", "--epochs", "0"], "epochs must be a positive integer, not 0."),
+        (["estimate", "{path}", "--model", "gpt-5"], "'gpt-5' cannot be fine-tuned"),
+        (["validate", "{path}", "--model", "no-such-model"], "Unknown model 'no-such-model'"),
+        (["start", "{path}", "--model", "gpt-5"], "'gpt-5' cannot be fine-tuned"),
+        (["start", "{path}", "--epochs", "many"], "--epochs must be 'auto' or a number, not 'many'"),
+        (["start", "{path}", "--batch-size", "-2"], "batch_size must be 'auto' or a positive integer"),
+        (["split", "{path}", "--train", "a", "--validation", "b", "--fraction", "2"], "fraction"),
+    ],
+)
+def test_bad_numbers_and_models_are_one_line_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    path = str(write_lines(tmp_path / "all.jsonl", CLEAN))
+    assert main(["finetune", *(a.format(path=path) for a in args)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"agentkit finetune {args[0]}: error: ")
+    assert message in captured.err and captured.err.count("\n") == 1
+
+
+def test_a_model_that_cannot_be_fine_tuned_fails_validation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_lines(tmp_path / "all.jsonl", CLEAN)
+    assert main(["finetune", "validate", str(path), "--model", "gpt-5"]) == 1
+    out = capsys.readouterr().out
+    assert "1 error(s), model gpt-5" in out and "error model_not_fine_tunable" in out
+
+
+def test_each_action_documents_its_own_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    epilogs = {}
+    for action in ("validate", "estimate", "start", "status"):
+        with pytest.raises(SystemExit):
+            main(["finetune", action, "--help"])
+        epilogs[action] = capsys.readouterr().out.split("exit status:")[1]
+    assert "1  the file (or the validation file) has errors" in epilogs["validate"]
+    assert "1  the training file has errors" in epilogs["start"]
+    assert "1  the job failed" in epilogs["status"]
+    assert "  1  " not in epilogs["estimate"]
+    assert all("schema" not in text for text in epilogs.values())
+
+
 def test_estimate_and_split(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write_lines(tmp_path / "all.jsonl", CLEAN)
     assert main(["finetune", "estimate", str(path), "--json"]) == 0

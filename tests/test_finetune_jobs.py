@@ -99,3 +99,29 @@ async def test_errors(fake: Any, tmp_path: Path) -> None:
         await jobs.start("file-404", model="gpt-4o-mini", client=client)
     with pytest.raises(UserError, match="no metrics"):
         jobs.write_loss_curve(jobs.JobStatus("ftjob-1", "queued", "m"), tmp_path / "x.png")
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"model": "gpt-5"}, "'gpt-5' cannot be fine-tuned"),
+        ({"n_epochs": 0}, "n_epochs must be 'auto' or a positive integer, not 0"),
+        ({"batch_size": 2.5}, "batch_size must be 'auto' or a positive integer"),
+        ({"learning_rate_multiplier": -0.1}, "learning_rate_multiplier must be 'auto' or a positive"),
+        ({"method": "dpo", "beta": 0}, "beta must be 'auto' or a positive number"),
+    ],
+)
+async def test_bad_models_and_hyperparameters_are_refused_before_any_upload(
+    fake: Any, tmp_path: Path, options: dict[str, Any], match: str
+) -> None:
+    state, client = fake
+    path = write_lines(tmp_path / "train.jsonl", [clean_example(f"c{i}") for i in range(10)])
+    with pytest.raises(UserError, match=match):
+        await jobs.start(path, **{"model": "gpt-4o-mini", **options}, client=client)
+    assert state.jobs == {} and state.files == {}
+
+
+async def test_watch_refuses_a_negative_interval(fake: Any) -> None:
+    _, client = fake
+    with pytest.raises(UserError, match="interval must be a number of seconds >= 0"):
+        await jobs.watch("ftjob-1", interval=-1, client=client)

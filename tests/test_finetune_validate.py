@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from finetune_data import clean_example, defects, write_lines
@@ -36,7 +37,12 @@ def test_each_defect_is_found_alone_with_its_line(tmp_path: Path, kind: str) -> 
 
 
 def test_every_error_kind_has_a_fixture_or_a_test() -> None:
-    tested_elsewhere = {"too_many_tokens", "too_few_examples", "train_validation_overlap"}
+    tested_elsewhere = {
+        "too_many_tokens",
+        "too_few_examples",
+        "train_validation_overlap",
+        "model_not_fine_tunable",
+    }
     assert set(defects()) | tested_elsewhere == set(ERROR_KINDS)
 
 
@@ -115,12 +121,32 @@ def test_estimate_uses_the_default_epoch_rule(tmp_path: Path) -> None:
     assert result.cost_usd == pytest.approx(result.billable_tokens * result.price_per_million / 1e6)
     given = estimate(CLEAN, model="gpt-4o-mini", epochs=2)
     assert given.epochs == 2 and not given.epochs_defaulted
-    assert estimate(CLEAN, model="gpt-5").cost_usd is None  # no training price in the table
+    assert estimate(CLEAN, model="o4-mini").cost_usd is None  # no training price in the table
 
 
 @pytest.mark.parametrize(("n", "epochs"), [(1, 25), (10, 10), (34, 3), (5000, 3), (10000, 2), (30000, 1)])
 def test_default_epochs(n: int, epochs: int) -> None:
     assert default_epochs(n) == epochs
+
+
+def test_a_model_that_cannot_be_fine_tuned_is_an_error_kind(tmp_path: Path) -> None:
+    report = validate(write_lines(tmp_path / "t.jsonl", CLEAN), model="gpt-5")
+    assert not report.ok and report.counts == {"model_not_fine_tunable": 1}
+    assert "'gpt-5' cannot be fine-tuned" in report.problems[0].message
+    assert report.total_tokens is not None and report.total_tokens.max > 0  # the rest is still checked
+    # A fine-tuned model continues training from its base model, which can be fine-tuned.
+    assert validate(write_lines(tmp_path / "t.jsonl", CLEAN), model="ft:gpt-4o-mini-2024-07-18:acme::x").ok
+    with pytest.raises(UserError, match="'gpt-5' cannot be fine-tuned"):
+        estimate(CLEAN, model="gpt-5")
+
+
+@pytest.mark.parametrize("limit", [0, -5, 2.5, True])
+def test_the_token_limit_must_be_a_positive_integer(tmp_path: Path, limit: Any) -> None:
+    path = write_lines(tmp_path / "t.jsonl", CLEAN)
+    with pytest.raises(UserError, match="max_tokens must be a positive integer"):
+        validate(path, max_tokens=limit)
+    with pytest.raises(UserError, match="max_tokens must be a positive integer"):
+        estimate(path, max_tokens=limit)
 
 
 def test_estimate_errors(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from ..exceptions import AgentkitError
+from ..exceptions import AgentkitError, UserError
 
 _ACTIONS = {
     "export": "write training examples from sessions or cassettes",
@@ -20,11 +20,38 @@ _ACTIONS = {
     "cancel": "cancel a job",
 }
 
+# What exit status 1 means for each action (``None``: the action never exits 1).
+_CHECK_FAILED = {
+    "validate": "the file (or the validation file) has errors, e.g. model_not_fine_tunable",
+    "start": "the training file has errors (nothing is uploaded)",
+    "status": "the job failed",
+}
+
+
+def _epilog(action: str) -> str:
+    lines = ["exit status:", "  0  success"]
+    if action in _CHECK_FAILED:
+        lines.append(f"  1  {_CHECK_FAILED[action]}")
+    lines.append(
+        "  2  usage or input error (bad arguments, a missing or unreadable file, an unknown model "
+        "or one that cannot be fine-tuned, an API error)"
+    )
+    return "\n".join(lines)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``finetune`` subcommands."""
     actions = parser.add_subparsers(dest="action", required=True)
-    sub = {name: actions.add_parser(name, help=text, description=text) for name, text in _ACTIONS.items()}
+    sub = {
+        name: actions.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=_epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        for name, text in _ACTIONS.items()
+    }
 
     p = sub["export"]
     p.add_argument("cassettes", nargs="*", help="cassette files to read conversations from")
@@ -84,13 +111,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run one action; 0 ok, 1 a check failed, 2 bad input."""
+    """Run one action; 0 ok, 1 a check failed (see ``_CHECK_FAILED``), 2 bad input."""
     from openai import OpenAIError
 
     try:
         return int(_ACTION_RUNNERS[args.action](args))
     except (AgentkitError, OpenAIError) as exc:
-        print(f"agentkit finetune {args.action}: {exc}", file=sys.stderr)
+        print(f"agentkit finetune {args.action}: error: {exc}", file=sys.stderr)
         return 2
 
 
@@ -193,16 +220,22 @@ async def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _number(value: Any) -> Any:
+def _number(name: str, value: str | None) -> Any:
+    """``"auto"``, ``None`` or the number in ``value`` (jobs.start checks that it is positive)."""
     if value is None or value == "auto":
         return value
-    return float(value) if "." in str(value) else int(value)
+    try:
+        return float(value) if any(c in value for c in ".eE") else int(value)
+    except ValueError:
+        raise UserError(f"--{name} must be 'auto' or a number, not {value!r}") from None
 
 
 async def _start(args: argparse.Namespace) -> int:
     from . import jobs
+    from ._estimate import require_fine_tunable
     from ._validate import validate
 
+    require_fine_tunable(args.model)  # a usage error (2) before the file is even read
     if not args.file.startswith("file-"):
         report = validate(args.file, model=args.model, validation_file=args.validation_file, **_limit(args))
         if not report.ok:
@@ -213,10 +246,10 @@ async def _start(args: argparse.Namespace) -> int:
         model=args.model,
         validation_file=args.validation_file,
         method=args.method,
-        n_epochs=_number(args.epochs),
-        batch_size=_number(args.batch_size),
-        learning_rate_multiplier=_number(args.learning_rate_multiplier),
-        beta=_number(args.beta),
+        n_epochs=_number("epochs", args.epochs),
+        batch_size=_number("batch-size", args.batch_size),
+        learning_rate_multiplier=_number("learning-rate-multiplier", args.learning_rate_multiplier),
+        beta=_number("beta", args.beta),
         seed=args.seed,
         suffix=args.suffix,
     )

@@ -12,7 +12,14 @@ from typing import Any
 from ..exceptions import UserError
 from ._count import DEFAULT_MAX_TOKENS, example_tokens
 
-__all__ = ["Estimate", "default_epochs", "estimate"]
+__all__ = [
+    "Estimate",
+    "check_max_tokens",
+    "default_epochs",
+    "estimate",
+    "not_fine_tunable",
+    "require_fine_tunable",
+]
 
 # The default n_epochs rule, from OpenAI's cookbook notebook "Data preparation and analysis for
 # chat model fine-tuning" (openai/openai-cookbook, examples/Chat_finetuning_data_prep.ipynb,
@@ -94,6 +101,41 @@ def training_price(model: str) -> float | None:
     return None if info is None else info.training_price
 
 
+def not_fine_tunable(model: str) -> str | None:
+    """Why ``model`` cannot be fine-tuned, or ``None`` when it can (or the table does not know it).
+
+    The table's ``supports_fine_tuning`` flag decides; an ``ft:`` name resolves to its base model,
+    and a model the table does not know is left for the API to judge.
+    """
+    from ..models import model_info
+
+    info = model_info(model, default=None)
+    if info is None or info.supports_fine_tuning:
+        return None
+    return f"{model!r} cannot be fine-tuned (agentkit.models: supports_fine_tuning is False)"
+
+
+def require_fine_tunable(model: str) -> None:
+    """Refuse a model the table knows cannot be fine-tuned.
+
+    Raises:
+        UserError: ``model``'s ``supports_fine_tuning`` is False.
+    """
+    reason = not_fine_tunable(model)
+    if reason is not None:
+        raise UserError(f"{reason}; pick a model with fine-tune 'yes' in `agentkit models`.")
+
+
+def check_max_tokens(max_tokens: int) -> None:
+    """Refuse a per-example token limit that is not a positive integer.
+
+    Raises:
+        UserError: ``max_tokens`` is not an ``int`` of at least 1.
+    """
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise UserError(f"max_tokens must be a positive integer, not {max_tokens!r}.")
+
+
 def estimate(
     source: str | os.PathLike[str] | Iterable[dict[str, Any]],
     *,
@@ -110,11 +152,14 @@ def estimate(
         max_tokens: The per-example limit: longer examples are billed (truncated) at it.
 
     Raises:
-        UserError: The file is missing, a line is not JSON, there are no examples, or
-            ``epochs`` is not positive.
+        UserError: The file is missing, a line is not JSON, ``epochs`` or ``max_tokens`` is not
+            positive, or the model cannot be fine-tuned (``supports_fine_tuning`` is False).
+        UnknownModelError: The model table does not know the model (its tokenizer is unknown).
     """
-    if epochs is not None and epochs < 1:
-        raise UserError(f"epochs must be at least 1, not {epochs}.")
+    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
+        raise UserError(f"epochs must be a positive integer, not {epochs!r}.")
+    check_max_tokens(max_tokens)
+    require_fine_tunable(model)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():

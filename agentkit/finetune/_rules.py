@@ -49,6 +49,7 @@ ERROR_KINDS: dict[str, str] = {
     "too_many_tokens": "the example is over the token limit (training would truncate it)",
     "too_few_examples": "fewer examples than the API's minimum",
     "train_validation_overlap": "the same example is in the training and the validation file",
+    "model_not_fine_tunable": "the model cannot be fine-tuned (agentkit.models: supports_fine_tuning)",
 }
 """Every error kind and what it means."""
 

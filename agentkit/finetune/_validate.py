@@ -21,6 +21,7 @@ from typing import Any
 from ..exceptions import UserError
 from ._arguments import Validator, validators
 from ._count import DEFAULT_MAX_TOKENS, example_tokens
+from ._estimate import check_max_tokens, not_fine_tunable
 from ._rules import Problem, check_example, check_preference
 
 __all__ = ["MIN_EXAMPLES", "Distribution", "Report", "validate"]
@@ -279,9 +280,15 @@ def validate(
         min_examples: Fewer training examples than this is an error.
         progress: Show a progress bar on stderr (needs ``rich``: the ``finetune`` extra).
 
+    A model the table knows but cannot fine-tune (``supports_fine_tuning`` is False, as for
+    ``gpt-5``) is reported as a ``model_not_fine_tunable`` error; the rest of the file is still
+    checked with its tokenizer.
+
     Raises:
-        UserError: A file does not exist, or the model (or its tokenizer) is unknown.
+        UserError: A file does not exist, or ``max_tokens`` is not a positive integer.
+        UnknownModelError: The model table does not know the model (nor its tokenizer).
     """
+    check_max_tokens(max_tokens)
     files = [Path(path)] + ([Path(validation_file)] if validation_file is not None else [])
     for f in files:
         if not f.is_file():
@@ -290,6 +297,9 @@ def validate(
 
     count_tokens([], model=model)  # an unknown model or tokenizer fails here, not on every line
     report = Report(str(path), model, max_tokens)
+    reason = not_fine_tunable(model)
+    if reason is not None:
+        report.problems.append(Problem(0, "model_not_fine_tunable", reason))
     validator = validators()
     total_bytes = sum(f.stat().st_size for f in files)
     with _progress(progress, total_bytes) as advance:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..exceptions import UserError
+from ._estimate import require_fine_tunable
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -117,10 +118,18 @@ async def start(
         suffix: Up to 64 characters added to the fine-tuned model's name.
 
     Raises:
-        UserError: ``beta`` with the supervised method, or an unknown method.
+        UserError: ``beta`` with the supervised method, an unknown method, a hyperparameter that
+            is neither ``"auto"`` nor a positive number (an integer for ``n_epochs`` and
+            ``batch_size``), or a model the table knows cannot be fine-tuned (nothing is uploaded).
     """
     if method not in ("supervised", "dpo"):
         raise UserError(f"method must be 'supervised' or 'dpo', not {method!r}.")
+    require_fine_tunable(model)
+    _check_hyperparameter("n_epochs", n_epochs, integer=True)
+    _check_hyperparameter("batch_size", batch_size, integer=True)
+    _check_hyperparameter("learning_rate_multiplier", learning_rate_multiplier, integer=False)
+    if beta is not None:
+        _check_hyperparameter("beta", beta, integer=False)
     if beta is not None and method != "dpo":
         raise UserError("beta is a DPO hyperparameter; pass method='dpo'.")
     hyper: dict[str, Any] = {
@@ -132,6 +141,15 @@ async def start(
         hyper["beta"] = beta
     async with _client(client) as api:
         return await _create(api, training_file, model, validation_file, method, hyper, seed, suffix)
+
+
+def _check_hyperparameter(name: str, value: Any, *, integer: bool) -> None:
+    if value == "auto":
+        return
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+        what = "a positive integer" if integer else "a positive number"
+        raise UserError(f"{name} must be 'auto' or {what}, not {value!r}.")
 
 
 async def _create(
@@ -209,7 +227,13 @@ async def watch(
     on_update: Callable[[JobStatus], None] | None = None,
     client: AsyncOpenAI | None = None,
 ) -> JobStatus:
-    """Poll a job until it reaches a final status, calling ``on_update`` after every poll."""
+    """Poll a job until it reaches a final status, calling ``on_update`` after every poll.
+
+    Raises:
+        UserError: ``interval`` (seconds between polls) is negative.
+    """
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not interval >= 0:
+        raise UserError(f"interval must be a number of seconds >= 0, not {interval!r}.")
     async with _client(client) as api:
         while True:
             current = await _status(api, job_id)
