@@ -146,8 +146,8 @@ async def start(
 def _check_hyperparameter(name: str, value: Any, *, integer: bool) -> None:
     if value == "auto":
         return
-    kinds: tuple[type, ...] = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+    number = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not number or not value > 0:
         what = "a positive integer" if integer else "a positive number"
         raise UserError(f"{name} must be 'auto' or {what}, not {value!r}.")
 
