@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
+import openai
 import pytest
 
 from agentkit import Agent, tool
 from agentkit.evals import Case, evaluate, llm_judge, load_cases
-from agentkit.exceptions import UserError
+from agentkit.exceptions import ConfigurationError, UserError
 from agentkit.testing import ScriptedModel, ScriptedRequest, api_error, reply, tool_call
 
 
@@ -156,7 +158,68 @@ def test_load_cases(tmp_path: Path) -> None:
         load_cases(path)
 
 
+@pytest.mark.parametrize(
+    ("status", "cause"),
+    [(401, openai.AuthenticationError), (403, openai.PermissionDeniedError), (404, openai.NotFoundError)],
+)
+async def test_a_variant_that_cannot_run_stops_the_evaluation(
+    tmp_path: Path, status: int, cause: type[Exception]
+) -> None:
+    def unknown_model(request: ScriptedRequest) -> Any:
+        if request["model"] == "bad":
+            return api_error(status, message="The model `bad` does not exist")
+        return _model(request)
+
+    store = tmp_path / "results.jsonl"
+    with ScriptedModel(unknown_model).install(), pytest.raises(ConfigurationError) as caught:
+        await evaluate(_agents(), CASES, concurrency=1, results_path=store)
+    assert "variant 'bad' cannot run" in str(caught.value) and isinstance(caught.value.__cause__, cause)
+    # What ran before is kept: the good variant's three results, which a rerun resumes from.
+    assert [json.loads(line)["variant"] for line in store.read_text().splitlines()] == ["good"] * 3
+
+
+async def test_no_api_key_stops_the_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(
+        ConfigurationError, match=r"variant 'good' cannot run: ConfigurationError: .*OPENAI_API_KEY"
+    ):
+        await evaluate(Agent("good", tools=[get_weather]), CASES)
+
+
+async def test_errors_of_single_cases_are_listed_under_the_table() -> None:
+    def flaky(request: ScriptedRequest) -> Any:
+        first_user = next(m["content"] for m in request["messages"] if m["role"] == "user")
+        if request["model"] == "bad" and "Oslo" in first_user:
+            return api_error(400, message="Invalid\nrequest for Oslo")
+        return _model(request)
+
+    with ScriptedModel(flaky).install():
+        report = await evaluate(_agents(), CASES)
+    table = report.table()
+    assert "errors (1):\n  bad / o: BadRequestError: " in table
+    assert table.splitlines()[-1].endswith("Invalid request for Oslo")  # one line per error
+
+
+async def test_the_table_falls_back_to_plain_text_without_rich(monkeypatch: pytest.MonkeyPatch) -> None:
+    with ScriptedModel(_model).install():
+        report = await evaluate(_agents(), CASES)
+    with_rich = report.table()
+    monkeypatch.setitem(sys.modules, "rich.console", None)  # `from rich.console import ...` fails
+    plain = report.table()
+    assert plain != with_rich and "│" in with_rich and "│" not in plain
+    lines = plain.splitlines()
+    assert lines[0] == "evaluation" and lines[1].split() == ["metric", "good", "bad"]
+    assert lines[2].split() == ["tool", "selection", "100.0%", "66.7%"]
+    assert "errors (" not in plain  # no case failed
+
+
 async def test_bad_arguments() -> None:
+    with pytest.raises(UserError, match="not an agent: a 'int' has no run"):
+        await evaluate({"x": 3}, CASES)
+    with pytest.raises(UserError, match="not an agent"):
+        await evaluate(object(), CASES)
+    with pytest.raises(UserError, match="poll_interval"):
+        await evaluate(_agents(), CASES, poll_interval=-1)
     with pytest.raises(UserError, match="no cases"):
         await evaluate(_agents(), [])
     with pytest.raises(UserError, match="share an id"):

@@ -31,13 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the evaluation; 0 ok, 2 bad input."""
+    """Run the evaluation; 0 every case ran, 1 some case ended in an error, 2 bad input.
+
+    A variant that cannot run at all (no API key, an unknown model, not an agent) is bad input:
+    ``evaluate`` raises ``ConfigurationError`` and nothing is reported.
+    """
     from openai import OpenAIError
 
     try:
         return asyncio.run(_run(args))
     except (AgentkitError, OpenAIError) as exc:
-        print(f"agentkit eval: {exc}", file=sys.stderr)
+        print(f"agentkit eval: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
 
 
@@ -67,7 +71,7 @@ async def _run(args: argparse.Namespace) -> int:
     print(report.to_json() if args.json else report.table())
     if args.png:
         report.write_png(args.png)
-    return 0
+    return 1 if any(r.error is not None for r in report.results) else 0
 
 
 def load_object(target: str) -> Any:

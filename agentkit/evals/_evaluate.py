@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from ..exceptions import AgentkitError, UserError
+from ..exceptions import AgentkitError, ConfigurationError, UserError
 from ._case import Case
 from ._report import EvalReport, build_report
 from ._store import CaseResult, ResultStore
@@ -26,20 +26,40 @@ def variants(agent: Any, models: Sequence[str] | None) -> dict[str, Any]:
     mapping ``{label: agent}`` of any configurations (prompt A vs prompt B).
 
     Raises:
-        UserError: Nothing to compare, or ``models`` with an agent that cannot be cloned.
+        UserError: Nothing to compare, ``models`` with an agent that cannot be cloned, or a
+            variant that is not an agent (no ``run`` method or no ``model`` name).
     """
     if isinstance(agent, Mapping):
         if models:
             raise UserError("Pass models= with one agent, or a {label: agent} mapping, not both.")
         if not agent:
             raise UserError("The mapping of agents is empty.")
+        for label, each in agent.items():
+            _check_agent(each, f"agent {label!r}")
         return dict(agent)
+    _check_agent(agent, "agent")
     if not models:
         return {agent.model: agent}
     clone = getattr(agent, "clone", None)
     if clone is None:
         raise UserError("models= needs Agent.clone(); pass {label: agent} to compare configurations.")
     return {model: clone(model=model) for model in models}
+
+
+def _check_agent(agent: Any, what: str) -> None:
+    if not callable(getattr(agent, "run", None)) or not isinstance(getattr(agent, "model", None), str):
+        kind = type(agent).__name__
+        raise UserError(f"The {what} is not an agent: a {kind!r} has no run() or no model name.")
+
+
+def _hits_every_case(exc: Exception) -> bool:
+    """Whether ``exc`` comes from the variant's set-up, not from one case: a missing API key, a
+    bad option (``UserError``), a rejected key (401/403) or an unknown model or URL (404)."""
+    import openai
+
+    return isinstance(
+        exc, (UserError, openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError)
+    )
 
 
 def tool_calls_in(messages: Sequence[dict[str, Any]]) -> list[dict[str, str]]:
@@ -59,13 +79,12 @@ async def _run_case(label: str, agent: Any, case: Case) -> CaseResult:
     result = CaseResult(label, case.id)
     try:
         run = await agent.run(case.input)
-    except AgentkitError as exc:
+    except Exception as exc:  # a case-specific failure counts against the variant, not the others
+        if _hits_every_case(exc):
+            raise ConfigurationError(f"variant {label!r} cannot run: {type(exc).__name__}: {exc}") from exc
         result.error = f"{type(exc).__name__}: {exc}"
-        messages = getattr(exc, "messages", None) or []
-        usage = getattr(exc, "usage", None)
-    except Exception as exc:  # an API error counts against the variant, it does not stop the others
-        result.error = f"{type(exc).__name__}: {exc}"
-        messages, usage = [], None
+        messages = (getattr(exc, "messages", None) or []) if isinstance(exc, AgentkitError) else []
+        usage = getattr(exc, "usage", None) if isinstance(exc, AgentkitError) else None
     else:
         messages, usage = run.new_messages, run.usage
         result.output = (
@@ -105,10 +124,21 @@ async def evaluate(
             it scores the first reply only (the tool choice and arguments, or a direct answer).
         poll_interval: Seconds between Batch API status checks.
 
+    A failure of one case (a run limit, a bad request, a rate limit the SDK gave up on) is
+    stored as that case's ``error`` and the others go on. A failure that would hit every case
+    of a variant stops the whole evaluation instead: results stored so far are kept (a
+    ``results_path`` resumes from them).
+
     Raises:
-        UserError: No cases, duplicate case ids, or bad variants / ``concurrency``.
+        UserError: No cases, duplicate case ids, or bad variants / ``concurrency`` /
+            ``poll_interval``.
+        ConfigurationError: A variant cannot run at all: a missing API key or another
+            ``UserError`` from its run, a rejected key (401, 403) or an unknown model (404).
+            The message names the variant; the original error is its ``__cause__``.
     """
     _check(cases, concurrency)
+    if not poll_interval >= 0:
+        raise UserError(f"poll_interval must be a number of seconds >= 0, not {poll_interval!r}.")
     agents = variants(agent, models)
     store = ResultStore(results_path)
     if mode == "batch":
@@ -150,4 +180,12 @@ async def _run_all(
                 return
             store.add(await _run_case(label, agents[label], case))
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, max(1, queue.qsize())))))
+    # The first worker to fail (a variant that cannot run) cancels the others, which are awaited
+    # before the error propagates: no run is left behind.
+    tasks = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, max(1, queue.qsize())))]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

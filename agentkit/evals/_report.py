@@ -72,23 +72,23 @@ class EvalReport:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def table(self) -> str:
-        """A terminal table, one column per variant (rendered with ``rich``)."""
-        try:
-            from rich.console import Console
-            from rich.table import Table
-        except ImportError as exc:
-            raise UserError("Tables need rich: pip install 'agentkit-openai[evals]'") from exc
-        table = Table(title="evaluation")
-        table.add_column("metric")
-        for label in self.metrics:
-            table.add_column(label, justify="right")
-        for name, label, fmt in _ROWS:
-            table.add_row(label, *(fmt(getattr(m, name)) for m in self.metrics.values()))
-        console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-        console.print(table)
-        text: str = console.export_text()
-        console.file.close()
-        return text
+        """A terminal table, one column per variant, then the error of every case that failed.
+
+        Rendered with ``rich`` when it is installed (the ``evals`` extra), as plain columns
+        otherwise.
+        """
+        header = ["metric", *self.metrics]
+        rows = [
+            [label, *(fmt(getattr(m, name)) for m in self.metrics.values())] for name, label, fmt in _ROWS
+        ]
+        text = _rich_table(header, rows) or _plain_table(header, rows)
+        failed = [r for r in self.results if r.error is not None]
+        if failed:
+            text += f"errors ({len(failed)}):\n"
+            text += "".join(
+                f"  {r.variant} / {r.case_id}: {' '.join(str(r.error).split())}\n" for r in failed
+            )
+        return text.rstrip("\n")
 
     def write_png(self, path: str | os.PathLike[str]) -> None:
         """Write a bar chart of the rate metrics per variant (needs the ``charts`` extra)."""
@@ -106,6 +106,36 @@ class EvalReport:
         fig.tight_layout()
         fig.savefig(path, format="png")
         plt.close(fig)
+
+
+def _rich_table(header: list[str], rows: list[list[str]]) -> str | None:
+    """``rows`` drawn by ``rich`` as text, or ``None`` when rich is not installed."""
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        return None
+    table = Table(title="evaluation")
+    table.add_column(header[0])
+    for label in header[1:]:
+        table.add_column(label, justify="right")
+    for row in rows:
+        table.add_row(*row)
+    with open(os.devnull, "w") as devnull:
+        console = Console(width=120, record=True, file=devnull)
+        console.print(table)
+        text: str = console.export_text()
+    return text
+
+
+def _plain_table(header: list[str], rows: list[list[str]]) -> str:
+    """``rows`` as aligned columns of plain text (numbers right-aligned), for when rich is missing."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["evaluation", "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    for first, *cells in rows:
+        right = (c.rjust(w) for c, w in zip(cells, widths[1:], strict=True))
+        lines.append("  ".join([first.ljust(widths[0]), *right]))
+    return "\n".join(lines) + "\n"
 
 
 def _pyplot() -> Any:

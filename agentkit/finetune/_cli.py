@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return int(_ACTION_RUNNERS[args.action](args))
     except (AgentkitError, OpenAIError) as exc:
-        print(f"agentkit finetune {args.action}: error: {exc}", file=sys.stderr)
+        print(f"agentkit finetune {args.action}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
 
 
