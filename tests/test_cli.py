@@ -26,6 +26,8 @@ HELP_PAGES = [
         for action in ("export", "validate", "estimate", "split", "start", "status", "cancel")
     ),
     ["eval"],
+    ["serve"],
+    ["keys"],
 ]
 
 # What exit status 1 means on each help page that has one; the others never exit 1.
