@@ -23,6 +23,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("agentkit.evals._cli", "compare models or agent configurations on held-out cases"),
     "serve": ("agentkit.serve._serve_cli", "serve agents over HTTP (Assistants-compatible API, playground)"),
     "keys": ("agentkit.serve._keys_cli", "create API keys for the service"),
+    "index": ("agentkit.embeddings._index_cli", "chunk, embed and store text files in a vector store"),
+    "search": ("agentkit.embeddings._search_cli", "search a vector store"),
 }
 
 DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."

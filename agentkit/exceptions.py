@@ -38,8 +38,14 @@ The tree::
     │   ├── SessionBusyError           another run holds this thread
     │   ├── SessionCorruptError        a stored row cannot be read
     │   └── SessionSchemaError         the store has an unknown schema version
-    └── ServeError                     an HTTP request to the service failed (``agentkit.serve``);
-                                       carries ``status_code`` and OpenAI's error fields
+    ├── ServeError                     an HTTP request to the service failed (``agentkit.serve``);
+    │                                  carries ``status_code`` and OpenAI's error fields
+    ├── EmbeddingError                 embeddings (``agentkit.embeddings``): a bad reply from the server
+    │   └── EmbeddingInputError        an empty or over-long text, caught before sending
+    └── VectorStoreError               vector stores (``agentkit.embeddings``)
+        ├── StoreClosedError           the store was closed
+        ├── DimensionMismatchError     a vector of the wrong length
+        └── EmbeddingModelMismatchError the store was built with another embedding model
 
 ``MissingDescriptionWarning`` (a ``UserWarning``) is issued at decoration when a tool parameter has
 no description.
@@ -62,6 +68,10 @@ __all__ = [
     "ConfigurationError",
     "ContentFilterError",
     "ContextWindowExceeded",
+    "DimensionMismatchError",
+    "EmbeddingError",
+    "EmbeddingInputError",
+    "EmbeddingModelMismatchError",
     "EmptyResponseError",
     "FieldError",
     "GuardrailTripped",
@@ -75,11 +85,12 @@ __all__ = [
     "RequestMismatchError",
     "RunError",
     "RunTimeout",
+    "ServeError",
     "SessionBusyError",
     "SessionCorruptError",
     "SessionError",
     "SessionSchemaError",
-    "ServeError",
+    "StoreClosedError",
     "StreamInterruptedError",
     "SyncInAsyncError",
     "ToolArgumentsError",
@@ -92,6 +103,7 @@ __all__ = [
     "UnplayedInteractionsError",
     "UsageLimitExceeded",
     "UserError",
+    "VectorStoreError",
 ]
 
 
@@ -346,6 +358,44 @@ class ServeError(AgentkitError):
     def to_json(self) -> dict[str, Any]:
         """OpenAI's error body: ``{"error": {"message", "type", "param", "code"}}``."""
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+class EmbeddingError(AgentkitError):
+    """An embeddings reply cannot be used (wrong count, wrong length, undecodable vector)."""
+
+
+class EmbeddingInputError(EmbeddingError):
+    """A text cannot be embedded as given: it is empty or longer than the model accepts."""
+
+    def __init__(
+        self, message: str, *, index: int, tokens: int | None = None, limit: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.index = index
+        """Position of the offending text in the input."""
+        self.tokens = tokens
+        """Its length in tokens, when it was too long."""
+        self.limit = limit
+        """The model's limit in tokens per input."""
+
+
+class VectorStoreError(AgentkitError):
+    """A vector store cannot be read or written."""
+
+
+class StoreClosedError(VectorStoreError):
+    """The store was closed with ``aclose()``."""
+
+
+class DimensionMismatchError(VectorStoreError):
+    """A vector's length differs from the store's dimensions."""
+
+    def __init__(self, message: str, *, expected: int, got: int) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.got = got
+
+
+class EmbeddingModelMismatchError(VectorStoreError):
+    """The store was built with one embedding model (and size) and is used with another."""
 
 
 class ToolRetry(Exception):

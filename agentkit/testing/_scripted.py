@@ -18,6 +18,7 @@ import httpx2
 from .._client import override_client
 from .._serialize import to_json
 from . import _wire
+from ._embeddings import embeddings_json
 from ._moderation import Flagger, moderation_json
 from ._pairing import pairing_problem
 
@@ -188,10 +189,13 @@ class ScriptedModel:
         self.chunk_size = chunk_size
         self.models = list(models)
         self.requests: list[ScriptedRequest] = []
+        """Every chat or responses request received, in order."""
         self.flag = flag
         self.moderation_requests: list[dict[str, Any]] = []
         """Every ``/moderations`` request body received, in order."""
-        """Every request received, in order."""
+        self.embedding_requests: list[ScriptedRequest] = []
+        """Every ``/embeddings`` request received, in order; they are answered with deterministic
+        vectors (a hashed bag of words) and use no scripted reply."""
         self._explicit_ids = {c.id for r in self._replies or () if isinstance(r, Reply) for c in r.tool_calls}
         self._next_call = 0
 
@@ -258,11 +262,16 @@ class ScriptedModel:
             self.moderation_requests.append(json.loads(request.content or b"{}"))
             body = moderation_json(self.moderation_requests[-1], self.flag, len(self.moderation_requests))
             return httpx2.Response(200, json=body)
-        if request.method != "POST" or path not in ("/chat/completions", "/responses"):
+        if request.method != "POST" or path not in ("/chat/completions", "/responses", "/embeddings"):
             raise AssertionError(
-                f"ScriptedModel serves POST /chat/completions and /responses, not {request.method} {path}"
+                "ScriptedModel serves POST /chat/completions, /responses and /embeddings, "
+                f"not {request.method} {path}"
             )
         body = json.loads(request.content or b"{}")
+        if path == "/embeddings":
+            self.embedding_requests.append(ScriptedRequest(body, path, dict(request.headers)))
+            headers = {"x-request-id": f"req_embeddings{len(self.embedding_requests)}"}
+            return httpx2.Response(200, json=embeddings_json(body), headers=headers)
         received = ScriptedRequest(body, path, {k.lower(): v for k, v in request.headers.items()})
         self.requests.append(received)
         number = len(self.requests)

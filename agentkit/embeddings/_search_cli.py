@@ -1,0 +1,35 @@
+"""``agentkit search "query" --store URL [-k N]``: print the nearest passages with scores and sources."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._index_cli import add_store_arguments, guarded, store_with_embedder
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``search`` options."""
+    parser.add_argument("query", help="what to look for")
+    add_store_arguments(parser)
+    parser.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Search; 0 with hits printed (or none found), 2 for bad input, 1 when the store or API failed."""
+    return guarded(_search(args))
+
+
+async def _search(args: argparse.Namespace) -> int:
+    store, embedder = await store_with_embedder(args)
+    try:
+        hits = await store.search(await embedder.embed_one(args.query), k=args.k)
+    finally:
+        await store.aclose()
+    if not hits:
+        print("no matching passages")
+    for n, hit in enumerate(hits, 1):
+        source = hit.metadata.get("source", hit.id)
+        print(f"{n}. {hit.score:.4f}  {source}  ({hit.id})")
+        text = " ".join(hit.text.split())
+        print(f"   {text[:300]}{'…' if len(text) > 300 else ''}")
+    return 0
