@@ -1,0 +1,89 @@
+"""A loopback stand-in for an OpenAI-compatible ``/v1/embeddings`` endpoint, for the embeddings tests.
+
+It answers with the scripted model's deterministic vectors (``agentkit.testing``), records every
+request body, counts the requests in flight at once, and can be told to misbehave.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import openai
+
+from agentkit.testing._embeddings import embeddings_json
+
+
+@dataclass
+class EmbeddingsServer:
+    """What the endpoint saw, and how it should answer."""
+
+    url: str = ""
+    latency: float = 0.0
+    drop_last: bool = False
+    """Answer one vector fewer than asked."""
+    wrong_length: bool = False
+    """Answer vectors one element too long."""
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(api_key="sk-test", base_url=self.url, max_retries=0)
+
+
+def _handler(state: EmbeddingsServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            with state.lock:
+                state.bodies.append(body)
+                state.in_flight += 1
+                state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            try:
+                time.sleep(state.latency)
+                if state.wrong_length and body.get("dimensions"):
+                    body = {**body, "dimensions": body["dimensions"] + 1}
+                reply = embeddings_json(body)
+                if state.drop_last:
+                    reply["data"].pop()
+                data = json.dumps(reply).encode()
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def embeddings_server(**options: Any) -> Iterator[EmbeddingsServer]:
+    """Serve ``/v1/embeddings`` on 127.0.0.1 for the duration of the block."""
+    state = EmbeddingsServer(**options)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
