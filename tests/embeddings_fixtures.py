@@ -6,7 +6,9 @@ request body, counts the requests in flight at once, and can be told to misbehav
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import openai
+import pytest
 
 from agentkit.testing._embeddings import embeddings_json
 
@@ -87,3 +90,38 @@ def embeddings_server(**options: Any) -> Iterator[EmbeddingsServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+POSTGRES_DSN = os.environ.get("AGENTKIT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:25329/postgres")
+
+
+@functools.cache
+def _no_pgvector() -> str | None:
+    """Why the test Postgres cannot hold vectors, or None when it can."""
+    import psycopg
+
+    try:
+        with psycopg.connect(POSTGRES_DSN, connect_timeout=3) as conn:
+            row = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
+    except Exception as exc:
+        return f"Postgres is not reachable at {POSTGRES_DSN} ({exc}); run `bash .ci/services.sh`"
+    if row is None:
+        return f"the Postgres at {POSTGRES_DSN} has no pgvector; `bash .ci/services.sh` starts one that has"
+    return None
+
+
+def require_pgvector() -> str:
+    """The DSN of a Postgres with pgvector; skip (locally) or fail (under CI) without one."""
+    reason = _no_pgvector()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must test against a real pgvector: {reason}")
+        pytest.skip(reason)
+    return POSTGRES_DSN
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -161,6 +161,7 @@ class Embedder:
             EmbeddingError: The server's reply has the wrong number or length of vectors.
         """
         import numpy as np
+
         if isinstance(texts, str):
             raise EmbeddingInputError("embed() takes a list of texts; use embed_one() for one text.", index=0)
         texts = list(texts)
@@ -202,6 +203,7 @@ class Embedder:
 
     async def _embed_uncached(self, texts: list[str], positions: list[int]) -> list[np.ndarray[Any, Any]]:
         import numpy as np
+
         # Each text becomes one or more inputs (several only with long_inputs="average").
         inputs: list[str] = []
         owners: list[tuple[int, int]] = []  # (start, stop) into inputs, per text
@@ -251,6 +253,7 @@ class Embedder:
         self, client: AsyncOpenAI, semaphore: asyncio.Semaphore, batch: list[str]
     ) -> list[np.ndarray[Any, Any]]:
         import numpy as np
+
         extra: dict[str, Any] = {}
         if self._send_dimensions is not None:
             extra["dimensions"] = self._send_dimensions

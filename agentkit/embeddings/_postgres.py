@@ -179,18 +179,18 @@ class PgVectorStore:
             await self._pgvector.register_vector_async(conn)
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._s}")
             await conn.execute(_REGISTRY.format(s=self._s))
-            row = await (
-                await conn.execute(
-                    f"SELECT model, dimensions FROM {self._s}.vector_stores WHERE name = %s", (self.name,)
-                )
-            ).fetchone()
+            await self._load_identity(conn)
+            check_identity(repr(self), self._identity, self._want_model, self._want_dims)
         except BaseException:
             await conn.close()
             raise
-        self._identity = (row[0], int(row[1])) if row else None
-        check_identity(repr(self), self._identity, self._want_model, self._want_dims)
         self._conn = conn
         return conn
+
+    async def _load_identity(self, conn: Any) -> None:
+        sql = f"SELECT model, dimensions FROM {self._s}.vector_stores WHERE name = %s"
+        row = await (await conn.execute(sql, (self.name,))).fetchone()
+        self._identity = (row[0], int(row[1])) if row else None
 
     async def _create(self, conn: Any, identity: tuple[str, int]) -> None:
         """Register the store and create its table and index, once."""
@@ -224,6 +224,8 @@ class PgVectorStore:
         async with self._mutex:
             conn = await self._connection()
             try:
+                if self._identity is None:  # another process may have created it since
+                    await self._load_identity(conn)
                 return await fn(conn)
             except self._psycopg.Error as exc:
                 raise VectorStoreError(f"Postgres error in {self!r}: {exc}") from exc
@@ -264,8 +266,7 @@ class PgVectorStore:
             raise StoreClosedError(f"{self!r} is closed.")
         if not id_list:
             return
-        async with self._mutex:
-            await self._connection()
+        await self._run(lambda conn: asyncio.sleep(0))  # connect, and learn the store's model
         model = self.model
         if vectors is None:
             if self.embedder is None:
@@ -369,8 +370,7 @@ class PgVectorStore:
         """
         check_k(k)
         filters = check_filter(filter)
-        async with self._mutex:
-            await self._connection()
+        await self._run(lambda conn: asyncio.sleep(0))  # connect, and learn the store's model
         vector = await query_vector(repr(self), query, self.embedder, self._identity)
         if self._identity is None:
             return []

@@ -183,6 +183,13 @@ class SQLiteVectorStore:
         check_identity(self.path, identity, self._want_model, self._want_dims)
         return identity
 
+    def _load_identity(self, conn: Any) -> None:
+        """Learn the model if another connection wrote the first vectors since this one opened."""
+        if self._identity is None:
+            meta = dict(conn.execute("SELECT key, value FROM agentkit_vec_meta").fetchall())
+            if "model" in meta:
+                self._identity = (meta["model"], int(meta["dimensions"]))
+
     # --- plumbing ---
 
     async def _call(self, fn: Callable[[Any], T]) -> T:
@@ -198,6 +205,7 @@ class SQLiteVectorStore:
             if conn is None:
                 raise StoreClosedError(f"{self!r} is closed.")
             try:
+                self._load_identity(conn)
                 return fn(conn)
             except apsw.Error as exc:
                 raise VectorStoreError(f"SQLite error on {self.path}: {exc}") from exc
@@ -247,9 +255,8 @@ class SQLiteVectorStore:
         *,
         replace: bool,
     ) -> None:
-        if self._conn is None:
-            raise StoreClosedError(f"{self!r} is closed.")
         id_list, text_list, metas = check_rows(ids, texts, vectors, metadata)
+        await self._call(self._load_identity)
         if not id_list:
             return
         model = self._identity[0] if self._identity else self._want_model
@@ -270,6 +277,7 @@ class SQLiteVectorStore:
         check_identity(self.path, self._identity, *identity)
 
         def write(conn: Any) -> None:
+            check_identity(self.path, self._identity, *identity)  # it may have been set meanwhile
             with conn:
                 self._ensure_index(conn, identity)
                 for i, (id_, text, meta) in enumerate(zip(id_list, text_list, metas, strict=True)):
@@ -371,8 +379,7 @@ class SQLiteVectorStore:
         """
         check_k(k)
         filters = check_filter(filter)
-        if self._conn is None:
-            raise StoreClosedError(f"{self!r} is closed.")
+        await self._call(self._load_identity)
         vector = await query_vector(self.path, query, self.embedder, self._identity)
         if self._identity is None:
             return []
