@@ -6,10 +6,11 @@ import asyncio
 import json
 from pathlib import Path
 
-import numpy as np
 import httpx2
+import numpy as np
 import openai
 import pytest
+from embeddings_fixtures import embeddings_server
 
 from agentkit.embeddings import Embedder, Limits
 from agentkit.exceptions import (
@@ -21,8 +22,6 @@ from agentkit.exceptions import (
 from agentkit.models import UnknownModelError
 from agentkit.testing import ScriptedModel, cassette
 from agentkit.tokens import count_text
-
-from embeddings_fixtures import embeddings_server
 
 TEXTS = ["The cat sat on the mat.", "Dogs bark at night.", "A cat and a dog.", "Stock prices fell."]
 

@@ -16,6 +16,7 @@ sqlite:///vectors.sqlite3`` and ``agentkit search "capital of France" --store ..
 
 from __future__ import annotations
 
+from ._chunk import chunk_text
 from ._embedder import Embedder, LongInputs
 from ._packing import Limits
 from ._postgres import PgVectorStore
@@ -34,6 +35,7 @@ __all__ = [
     "PgVectorStore",
     "SQLiteVectorStore",
     "VectorStore",
+    "chunk_text",
     "open_store",
     "retrieval_tool",
 ]

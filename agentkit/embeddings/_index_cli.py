@@ -80,20 +80,19 @@ async def store_with_embedder(args: argparse.Namespace) -> tuple[VectorStore, Em
     from ._embedder import Embedder
     from ._url import open_store
 
-    store = open_store(args.store)
+    probe = open_store(args.store)
     try:
-        await store.count()  # opens it, so that it knows its model
-        model = args.model or store.model or DEFAULT_MODEL
-        dims = args.dimensions or (store.dimensions if model == store.model else None)
+        await probe.count()  # opens it, so that it knows its model
+        model = args.model or probe.model or DEFAULT_MODEL
+        dims = args.dimensions or (probe.dimensions if model == probe.model else None)
         if dims is not None and dims == model_info(model).embedding_dimensions:
             dims = None  # the model's own size is not sent, so models without ``dimensions`` work
         embedder = Embedder(model, dims)
-        identity = (store.model, store.dimensions) if store.model and store.dimensions else None
-        check_identity(repr(store), identity, embedder.model, embedder.dimensions)
-    except BaseException:
-        await store.aclose()
-        raise
-    return store, embedder
+        identity = (probe.model, probe.dimensions) if probe.model and probe.dimensions else None
+        check_identity(repr(probe), identity, embedder.model, embedder.dimensions)
+    finally:
+        await probe.aclose()
+    return open_store(args.store, embedder=embedder), embedder
 
 
 def files_in(paths: list[str]) -> list[str]:
