@@ -4,7 +4,8 @@ The server is stateless. The first user message says ``turns=T calls=C latency=M
 the number of assistant turns already in the request. For turn < T it answers C tool calls to
 ``lookup``; then it answers ``FINAL results=N``, N being the tool results it was sent. It speaks
 ``/v1/chat/completions`` (JSON and SSE) and ``/v1/responses`` (JSON and SSE), with HTTP/1.1
-keep-alive.
+keep-alive. ``/v1/embeddings`` answers every input with a fixed random unit vector (base64 when
+asked) after ``--embeddings-latency-ms``.
 
     python benchmarks/fake_server.py --port 0    # prints the port it bound
 """
@@ -17,6 +18,8 @@ import json
 import re
 from typing import Any
 
+EMBEDDINGS_LATENCY = 0.0
+_VECTORS: dict[tuple[int, bool], str] = {}
 _SPEC = re.compile(r"turns=(\d+) calls=(\d+)(?: latency=(\d+))?")
 
 
@@ -135,6 +138,33 @@ def _responses(body: dict[str, Any]) -> tuple[list[dict[str, Any]], float]:
     return events, latency
 
 
+def _embeddings(body: dict[str, Any]) -> tuple[list[dict[str, Any]], float]:
+    dims = int(body.get("dimensions") or 1536)
+    as_base64 = body.get("encoding_format") == "base64"
+    if (dims, as_base64) not in _VECTORS:
+        import base64
+        import random
+        import struct
+
+        values = [random.Random(dims).gauss(0.0, 1.0) for _ in range(dims)]
+        norm = sum(v * v for v in values) ** 0.5
+        values = [v / norm for v in values]
+        packed = base64.b64encode(struct.pack(f"<{dims}f", *values)).decode()
+        _VECTORS[dims, as_base64] = json.dumps(packed if as_base64 else values)
+    inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+    embedding = _VECTORS[dims, as_base64]
+    # Built as text: json.dumps over 2,048 vectors would make the server the bottleneck.
+    data = ",".join(
+        f'{{"object":"embedding","index":{i},"embedding":{embedding}}}' for i in range(len(inputs))
+    )
+    tokens = sum(len(str(t).split()) for t in inputs)
+    text = (
+        f'{{"object":"list","data":[{data}],"model":{json.dumps(body["model"])},'
+        f'"usage":{{"prompt_tokens":{tokens},"total_tokens":{tokens}}}}}'
+    )
+    return [{"raw": text}], EMBEDDINGS_LATENCY
+
+
 async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
         while True:
@@ -146,7 +176,12 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 if line.lower().startswith("content-length:"):
                     length = int(line.split(":", 1)[1])
             body = json.loads(await reader.readexactly(length)) if length else {}
-            payloads, latency = _responses(body) if path.endswith("/responses") else _chat(body)
+            if path.endswith("/embeddings"):
+                payloads, latency = _embeddings(body)
+            elif path.endswith("/responses"):
+                payloads, latency = _responses(body)
+            else:
+                payloads, latency = _chat(body)
             if latency:
                 await asyncio.sleep(latency)
             if body.get("stream"):
@@ -155,6 +190,8 @@ async def _handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
                 else:
                     text = "".join(f"data: {json.dumps(p)}\n\n" for p in payloads) + "data: [DONE]\n\n"
                 data, kind = text.encode(), b"text/event-stream"
+            elif "raw" in payloads[0]:
+                data, kind = payloads[0]["raw"].encode(), b"application/json"
             else:
                 data, kind = json.dumps(payloads[0]).encode(), b"application/json"
             writer.write(
@@ -182,4 +219,7 @@ async def serve(port: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    parser.add_argument("--embeddings-latency-ms", type=float, default=0.0)
+    options = parser.parse_args()
+    EMBEDDINGS_LATENCY = options.embeddings_latency_ms / 1000
+    asyncio.run(serve(options.port))
