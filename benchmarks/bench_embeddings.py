@@ -47,7 +47,10 @@ BATCH = 2048
 
 def texts(n: int) -> list[str]:
     """Short, distinct texts like chat messages or titles (6-12 words)."""
-    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi".split()
+    words = [
+        "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+        "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "pi",
+    ]  # fmt: skip
     return [
         " ".join(words[(i * 7 + j * 3) % len(words)] for j in range(6 + i % 7)) + f" {i}" for i in range(n)
     ]
