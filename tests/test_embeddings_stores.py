@@ -249,3 +249,44 @@ async def test_pgvector_is_in_the_same_database_as_sessions() -> None:
             assert len(await session.load()) == 1
     finally:
         drop_schema(schema)
+
+
+async def test_the_hnsw_index_is_built_after_index_after_rows_or_on_request() -> None:
+    dsn = require_pgvector()
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+
+    def has_index(name: str) -> bool:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (f'"{schema}"."vectors_{name}_hnsw"',)).fetchone()
+        return row is not None and row[0] is not None
+
+    vectors = np.random.default_rng(1).standard_normal((6, 8))
+    try:
+        async with PgVectorStore(dsn, "auto", schema=schema, model="m", index_after=4) as store:
+            await store.add(["a", "b", "c"], ["a", "b", "c"], vectors[:3])
+            assert not has_index("auto")
+            assert [h.id for h in await store.search(vectors[1], k=1)] == ["b"]  # exact scan
+            await store.add(["d", "e"], ["d", "e"], vectors[3:5])
+            assert has_index("auto")
+            assert [h.id for h in await store.search(vectors[4], k=1)] == ["e"]
+        async with PgVectorStore(dsn, "bulk", schema=schema, model="m", index_after=10**9) as store:
+            await store.add(["a", "b"], ["a", "b"], vectors[:2])
+            assert not has_index("bulk")
+            await store.build_index()
+            assert has_index("bulk")
+        async with PgVectorStore(
+            dsn, "scan", schema=schema, model="m", index="exact", index_after=0
+        ) as store:
+            await store.add(["a"], ["a"], vectors[:1])
+            await store.build_index()
+            assert not has_index("scan")
+        # Above pgvector's 2,000 dimensions for vector indexes, the index is on a halfvec cast.
+        wide = np.random.default_rng(2).standard_normal((3, 3072))
+        async with PgVectorStore(dsn, "wide", schema=schema, model="m", index_after=0) as store:
+            await store.add(["a", "b", "c"], ["a", "b", "c"], wide)
+            assert has_index("wide")
+            assert [h.id for h in await store.search(wide[2], k=1)] == ["c"]
+    finally:
+        drop_schema(schema)
