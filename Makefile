@@ -38,6 +38,8 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_sessions.py
 	$(BIN)/python benchmarks/bench_tokens.py
 	$(BIN)/python benchmarks/bench_finetune.py --examples 20000
+	$(BIN)/python benchmarks/bench_embeddings.py
+	$(BIN)/python benchmarks/bench_vectors.py
 
 clean:
 	rm -rf $(VENV) dist site

@@ -26,6 +26,25 @@ from agentkit.tokens import count_text
 TEXTS = ["The cat sat on the mat.", "Dogs bark at night.", "A cat and a dog.", "Stock prices fell."]
 
 
+def test_public_names() -> None:
+    import agentkit.embeddings
+
+    assert agentkit.embeddings.__all__ == [
+        "Document",
+        "Embedder",
+        "Filter",
+        "Hit",
+        "Limits",
+        "LongInputs",
+        "PgVectorStore",
+        "SQLiteVectorStore",
+        "VectorStore",
+        "chunk_text",
+        "open_store",
+        "retrieval_tool",
+    ]
+
+
 async def test_vectors_come_back_in_input_order_as_unit_float32() -> None:
     model = ScriptedModel([])
     embedder = Embedder(dimensions=64, client=model.client())
