@@ -30,11 +30,10 @@ from ._store import (
     Document,
     Filter,
     Hit,
-    as_matrix,
     check_filter,
     check_identity,
     check_k,
-    check_rows,
+    prepare_batch,
     query_vector,
 )
 
@@ -300,28 +299,16 @@ class PgVectorStore:
         *,
         replace: bool,
     ) -> None:
-        id_list, text_list, metas = check_rows(ids, texts, vectors, metadata)
         if self._closed:
             raise StoreClosedError(f"{self!r} is closed.")
-        if not id_list:
-            return
         await self._run(lambda conn: asyncio.sleep(0))  # connect, and learn the store's model
-        model = self.model
-        if vectors is None:
-            if self.embedder is None:
-                raise VectorStoreError(
-                    f"{self!r} has no embedder: pass vectors=, or embedder= when opening it."
-                )
-            check_identity(repr(self), self._identity, self.embedder.model, self.embedder.dimensions)
-            vectors = await self.embedder.embed(text_list)
-            model = self.embedder.model
-        if model is None:
-            raise VectorStoreError(
-                f"{self!r} does not know which model made these vectors: pass model= or embedder=."
-            )
-        matrix = as_matrix(vectors, len(id_list), self.dimensions)
-        identity = (model, int(matrix.shape[1]))
-        check_identity(repr(self), self._identity, *identity)
+        rows = (ids, texts, vectors, metadata)
+        batch = await prepare_batch(
+            repr(self), self._identity, (self._want_model, self._want_dims), self.embedder, rows
+        )
+        if batch is None:
+            return
+        identity = batch.identity
         sql = f"INSERT INTO {self._table} (id, text, metadata, embedding) VALUES (%s, %s, %s::jsonb, %s)"
         if replace:
             sql += (
@@ -334,7 +321,9 @@ class PgVectorStore:
                 await self._create(conn, identity)
             try:
                 async with conn.transaction(), conn.cursor() as cur:
-                    await cur.executemany(sql, list(zip(id_list, text_list, metas, matrix, strict=True)))
+                    await cur.executemany(
+                        sql, list(zip(batch.ids, batch.texts, batch.metadata, batch.matrix, strict=True))
+                    )
             except self._psycopg.errors.UniqueViolation as exc:
                 raise VectorStoreError(
                     f"an id is already in {self!r}; use upsert() to replace: {exc}"

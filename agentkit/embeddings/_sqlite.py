@@ -31,11 +31,10 @@ from ._store import (
     Document,
     Filter,
     Hit,
-    as_matrix,
     check_filter,
     check_identity,
     check_k,
-    check_rows,
+    prepare_batch,
     query_vector,
 )
 
@@ -255,32 +254,22 @@ class SQLiteVectorStore:
         *,
         replace: bool,
     ) -> None:
-        id_list, text_list, metas = check_rows(ids, texts, vectors, metadata)
         await self._call(self._load_identity)
-        if not id_list:
+        rows = (ids, texts, vectors, metadata)
+        batch = await prepare_batch(
+            self.path, self._identity, (self._want_model, self._want_dims), self.embedder, rows
+        )
+        if batch is None:
             return
-        model = self._identity[0] if self._identity else self._want_model
-        if vectors is None:
-            if self.embedder is None:
-                raise VectorStoreError(
-                    f"{self!r} has no embedder: pass vectors=, or embedder= when opening it."
-                )
-            check_identity(self.path, self._identity, self.embedder.model, self.embedder.dimensions)
-            vectors = await self.embedder.embed(text_list)
-            model = self.embedder.model
-        if model is None:
-            raise VectorStoreError(
-                f"{self!r} does not know which model made these vectors: pass model= or embedder=."
-            )
-        matrix = as_matrix(vectors, len(id_list), self.dimensions)
-        identity = (model, int(matrix.shape[1]))
-        check_identity(self.path, self._identity, *identity)
+        identity = batch.identity
 
         def write(conn: Any) -> None:
             check_identity(self.path, self._identity, *identity)  # it may have been set meanwhile
             with conn:
                 self._ensure_index(conn, identity)
-                for i, (id_, text, meta) in enumerate(zip(id_list, text_list, metas, strict=True)):
+                for i, (id_, text, meta) in enumerate(
+                    zip(batch.ids, batch.texts, batch.metadata, strict=True)
+                ):
                     row = conn.execute("SELECT rowid FROM agentkit_vec_items WHERE id = ?", (id_,)).fetchone()
                     if row is not None and not replace:
                         raise VectorStoreError(
@@ -301,7 +290,7 @@ class SQLiteVectorStore:
                         conn.execute("DELETE FROM agentkit_vec_index WHERE rowid = ?", (rowid,))
                     conn.execute(
                         "INSERT INTO agentkit_vec_index (rowid, embedding) VALUES (?, ?)",
-                        (rowid, matrix[i].tobytes()),
+                        (rowid, batch.matrix[i].tobytes()),
                     )
             self._identity = identity
             self._writes += 1

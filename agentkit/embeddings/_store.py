@@ -240,3 +240,54 @@ async def query_vector(
         vector = query
     unit: np.ndarray[Any, Any] = as_matrix(vector, 1, stored[1] if stored else None)[0]
     return unit
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A checked batch of rows, ready to write."""
+
+    ids: list[str]
+    texts: list[str]
+    metadata: list[str]
+    """Each row's metadata as JSON text."""
+    matrix: np.ndarray[Any, Any]
+    """Unit float32 vectors, shape ``(len(ids), dimensions)``."""
+    identity: tuple[str, int]
+    """The (model, dimensions) the vectors come from."""
+
+
+async def prepare_batch(
+    where: str,
+    stored: tuple[str, int] | None,
+    wanted: tuple[str | None, int | None],
+    embedder: Embedder | None,
+    rows: tuple[Sequence[str], Sequence[str], npt.ArrayLike | None, Sequence[Mapping[str, Any]] | None],
+) -> Batch | None:
+    """Check a write and embed its texts when no vectors are given; ``None`` for no rows.
+
+    Args:
+        where: The store, for messages.
+        stored: The store's recorded (model, dimensions), if any.
+        wanted: The (model, dimensions) the store was opened with.
+        embedder: The store's embedder.
+        rows: ``(ids, texts, vectors, metadata)`` as passed to ``add``/``upsert``.
+    """
+    ids, texts, vectors, metadata = rows
+    id_list, text_list, metas = check_rows(ids, texts, vectors, metadata)
+    if not id_list:
+        return None
+    model = stored[0] if stored else wanted[0]
+    if vectors is None:
+        if embedder is None:
+            raise VectorStoreError(f"{where} has no embedder: pass vectors=, or embedder= to open it.")
+        check_identity(where, stored, embedder.model, embedder.dimensions)
+        vectors = await embedder.embed(text_list)
+        model = embedder.model
+    if model is None:
+        raise VectorStoreError(
+            f"{where} does not know which model made these vectors: pass model= or embedder=."
+        )
+    matrix = as_matrix(vectors, len(id_list), stored[1] if stored else wanted[1])
+    identity = (model, int(matrix.shape[1]))
+    check_identity(where, stored, *identity)
+    return Batch(id_list, text_list, metas, matrix, identity)
