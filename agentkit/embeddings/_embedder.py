@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .._client import resolve_client
+from .._client import DefaultClients, resolve_client
 from ..exceptions import ConfigurationError, EmbeddingError, EmbeddingInputError
 from ._packing import Limits, pack, upper_bound
 
@@ -133,11 +133,25 @@ class Embedder:
         self.requests = 0
         """Requests sent so far."""
         self._send_dimensions = dimensions
+        self._defaults = DefaultClients()
         self._cache: OrderedDict[bytes, np.ndarray[Any, Any]] = OrderedDict()
         self._key_prefix = f"{model}\x00{dimensions}\x00".encode()
 
     def __repr__(self) -> str:
         return f"Embedder({self.model!r}, dimensions={self.dimensions})"
+
+    async def aclose(self) -> None:
+        """Close the default client this embedder built on the running loop (never ``client=``).
+
+        A default client is also closed when its event loop shuts down (``asyncio.run``).
+        """
+        await self._defaults.aclose()
+
+    async def __aenter__(self) -> Embedder:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def _key(self, text: str) -> bytes:
         return hashlib.blake2b(self._key_prefix + text.encode("utf-8"), digest_size=16).digest()
@@ -163,16 +177,7 @@ class Embedder:
         """
         import numpy as np
 
-        if isinstance(texts, str):
-            raise EmbeddingInputError("embed() takes a list of texts; use embed_one() for one text.", index=0)
-        texts = list(texts)
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise EmbeddingInputError(f"input {i} is a {type(text).__name__}, not a string.", index=i)
-            if not text:
-                raise EmbeddingInputError(
-                    f"input {i} is an empty string; the API rejects empty inputs.", index=i
-                )
+        texts = _checked(texts)
         if not texts:
             return np.zeros((0, self.dimensions or 0), dtype=np.float32)
         keys = [self._key(t) for t in texts]
@@ -219,7 +224,7 @@ class Embedder:
             inputs += pieces
             weights += piece_tokens
         batches = pack(inputs, self._count, self.limits)
-        client = resolve_client(self.client)
+        client = resolve_client(self.client, self._defaults)
         semaphore = asyncio.Semaphore(self.max_concurrency)
         results = await _gather([self._request(client, semaphore, [inputs[i] for i in b]) for b in batches])
         vectors = [v for batch in results for v in batch]
@@ -291,6 +296,18 @@ class Embedder:
                 )
             vectors.append(vector)
         return vectors
+
+
+def _checked(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise EmbeddingInputError("embed() takes a list of texts; use embed_one() for one text.", index=0)
+    texts = list(texts)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise EmbeddingInputError(f"input {i} is a {type(text).__name__}, not a string.", index=i)
+        if not text:
+            raise EmbeddingInputError(f"input {i} is an empty string; the API rejects empty inputs.", index=i)
+    return texts
 
 
 async def _gather(awaitables: Sequence[Awaitable[Any]]) -> list[Any]:

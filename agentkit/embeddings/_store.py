@@ -133,23 +133,23 @@ def check_rows(
         raise VectorStoreError(f"{len(ids)} ids but {len(texts)} texts.")
     if len(set(ids)) != len(ids):
         raise VectorStoreError("ids repeat within one batch.")
-    for i in ids:
-        if not isinstance(i, str) or not i:
-            raise VectorStoreError(f"an id must be a non-empty string, not {i!r}.")
-    for t in texts:
-        if not isinstance(t, str):
-            raise VectorStoreError(f"a text must be a string, not {type(t).__name__}.")
+    if bad_ids := [i for i in ids if not isinstance(i, str) or not i]:
+        raise VectorStoreError(f"an id must be a non-empty string, not {bad_ids[0]!r}.")
+    if bad_texts := [t for t in texts if not isinstance(t, str)]:
+        raise VectorStoreError(f"a text must be a string, not {type(bad_texts[0]).__name__}.")
+    return ids, texts, _metadata_json(metadata, len(ids))
+
+
+def _metadata_json(metadata: Sequence[Mapping[str, Any]] | None, rows: int) -> list[str]:
     if metadata is None:
-        metas = ["{}"] * len(ids)
-    else:
-        metadata = list(metadata)
-        if len(metadata) != len(ids):
-            raise VectorStoreError(f"{len(ids)} ids but {len(metadata)} metadata objects.")
-        try:
-            metas = [json.dumps(dict(m), ensure_ascii=False, sort_keys=True) for m in metadata]
-        except (TypeError, ValueError) as exc:
-            raise VectorStoreError(f"metadata must be JSON objects: {exc}") from exc
-    return ids, texts, metas
+        return ["{}"] * rows
+    metadata = list(metadata)
+    if len(metadata) != rows:
+        raise VectorStoreError(f"{rows} ids but {len(metadata)} metadata objects.")
+    try:
+        return [json.dumps(dict(m), ensure_ascii=False, sort_keys=True) for m in metadata]
+    except (TypeError, ValueError) as exc:
+        raise VectorStoreError(f"metadata must be JSON objects: {exc}") from exc
 
 
 def as_matrix(vectors: npt.ArrayLike, rows: int, dimensions: int | None) -> np.ndarray[Any, Any]:
