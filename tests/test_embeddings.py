@@ -18,8 +18,8 @@ from agentkit.exceptions import (
     EmbeddingError,
     EmbeddingInputError,
     RequestMismatchError,
+    UnknownModelError,
 )
-from agentkit.models import UnknownModelError
 from agentkit.testing import ScriptedModel, cassette
 from agentkit.tokens import count_text
 
