@@ -290,3 +290,32 @@ async def test_the_hnsw_index_is_built_after_index_after_rows_or_on_request() ->
             assert [h.id for h in await store.search(wide[2], k=1)] == ["c"]
     finally:
         drop_schema(schema)
+
+
+async def test_the_in_memory_copy_follows_every_write(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    cached = SQLiteVectorStore(tmp_path / "v.sqlite3", model="m")
+    scan = SQLiteVectorStore(tmp_path / "v.sqlite3", model="m", cache_vectors=False)
+    try:
+        live: set[str] = set()
+        for step in range(40):
+            action = rng.integers(0, 3)
+            if action < 2 or not live:
+                ids = [f"r{int(i)}" for i in rng.choice(60, size=int(rng.integers(1, 6)), replace=False)]
+                vectors = rng.standard_normal((len(ids), 6))
+                await cached.upsert(ids, ids, vectors, [{"even": int(i[1:]) % 2 == 0} for i in ids])
+                live |= set(ids)
+            else:
+                gone = list(rng.choice(sorted(live), size=min(3, len(live)), replace=False))
+                assert await cached.delete(gone) == len(gone)
+                live -= set(gone)
+            query = rng.standard_normal(6)
+            for flt in (None, {"even": True}):
+                mine = await cached.search(query, k=5, filter=flt)
+                truth = await scan.search(query, k=5, filter=flt)
+                assert [h.id for h in mine] == [h.id for h in truth], step
+                assert np.allclose([h.score for h in mine], [h.score for h in truth], atol=1e-5)
+        assert await cached.count() == len(live)
+    finally:
+        await cached.aclose()
+        await scan.aclose()

@@ -6,15 +6,19 @@ The file rule: **vectors live in their own file, never in the sessions file.** P
 process do not see each other's POSIX locks and can corrupt it (https://www.sqlite.org/howtocorrupt.html,
 section 2.2.1, read 2026-11). The store refuses a file that holds agentkit sessions.
 
-Rows live in ``agentkit_vec_items`` (id, text, metadata as JSON); vectors, normalised to unit
-length, in a ``vec0`` virtual table of sqlite-vec keyed by the same rowid. On unit vectors the
-squared L2 distance ``d`` that sqlite-vec computes gives the cosine similarity as ``1 - d / 2``.
+Rows live in one table, ``agentkit_vec_items`` (id, text, metadata as JSON, and the vector,
+normalised to unit length, as a float32 blob in sqlite-vec's format). Search is exact:
 
-Exact search runs on a copy of the vectors in memory (``cache_vectors=True``, the default),
-loaded on the first search and reloaded after any write by this store or another connection
-(``PRAGMA data_version``): NumPy's matrix-vector product is 4-7x faster than sqlite-vec's scalar
-scan on this machine (``benchmarks/bench_vectors.py``). ``cache_vectors=False`` keeps nothing in
-memory and searches with sqlite-vec's KNN query.
+- by default (``cache_vectors=True``) on a copy of the vectors in memory, loaded by the first
+  search, kept in step with this store's own writes, and reloaded when another connection has
+  written (``PRAGMA data_version``): NumPy's matrix-vector product is about 10x faster than a
+  scan inside SQLite on this machine (``benchmarks/bench_vectors.py``);
+- with ``cache_vectors=False``, inside SQLite with sqlite-vec's ``vec_distance_l2``; on unit
+  vectors the L2 distance ``d`` gives the cosine similarity as ``1 - d**2 / 2``.
+
+The vectors are not in a sqlite-vec ``vec0`` table: its KNN scan was faster than a plain scan
+(150 vs 360 ms at 100,000 x 1,536), but loading the in-memory copy from it took twice as long
+and inserting into it 7x as long, and the in-memory copy answers in a tenth of either.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..exceptions import ConfigurationError, StoreClosedError, VectorStoreError
+from ._mirror import Mirror
 from ._store import (
     Document,
     Filter,
@@ -59,7 +64,8 @@ CREATE TABLE IF NOT EXISTS agentkit_vec_items (
     rowid INTEGER PRIMARY KEY,
     id TEXT NOT NULL UNIQUE,
     text TEXT NOT NULL,
-    metadata TEXT NOT NULL
+    metadata TEXT NOT NULL,
+    embedding BLOB NOT NULL
 );
 """
 
@@ -78,9 +84,7 @@ def _connect(path: str) -> Any:
     conn.enable_load_extension(False)
     conn.setbusytimeout(10_000)
     conn.execute("PRAGMA journal_mode = WAL")
-    # sqlite-vec keeps vectors in chunks of about 6 MB at 1,536 dimensions: a small page cache
-    # re-reads them on every insert (measured: 25 s instead of 3 s for 100,000 rows).
-    conn.execute("PRAGMA cache_size = -262144")
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MB: about 40,000 vectors of 1,536 dimensions
     return conn
 
 
@@ -140,8 +144,7 @@ class SQLiteVectorStore:
         self._want_dims = dimensions or (embedder.dimensions if embedder else None)
         self._lock = threading.Lock()
         self._conn: Any = _connect(self.path)
-        self._writes = 0
-        self._mirror: tuple[tuple[int, int], Any, Any] | None = None
+        self._mirror: Mirror | None = None
         try:
             self._identity = self._open()
         except BaseException:
@@ -263,50 +266,50 @@ class SQLiteVectorStore:
             return
         identity = batch.identity
 
+        sql = "INSERT INTO agentkit_vec_items (id, text, metadata, embedding) VALUES (?, ?, ?, ?)"
+        if replace:
+            sql += (
+                " ON CONFLICT (id) DO UPDATE SET text = excluded.text, metadata = excluded.metadata, "
+                "embedding = excluded.embedding"
+            )
+        sql += " RETURNING rowid"
+
         def write(conn: Any) -> None:
+            import apsw
+
             check_identity(self.path, self._identity, *identity)  # it may have been set meanwhile
+            mirror = self._current_mirror(conn)
+            rowids = []
             with conn:
-                self._ensure_index(conn, identity)
-                for i, (id_, text, meta) in enumerate(
-                    zip(batch.ids, batch.texts, batch.metadata, strict=True)
-                ):
-                    row = conn.execute("SELECT rowid FROM agentkit_vec_items WHERE id = ?", (id_,)).fetchone()
-                    if row is not None and not replace:
+                self._record_identity(conn, identity)
+                rows = zip(batch.ids, batch.texts, batch.metadata, batch.matrix, strict=True)
+                for id_, text, meta, vector in rows:
+                    try:
+                        rowids.append(conn.execute(sql, (id_, text, meta, vector.tobytes())).fetchone()[0])
+                    except apsw.ConstraintError as exc:
                         raise VectorStoreError(
                             f"id {id_!r} is already in {self.path}; use upsert() to replace."
-                        )
-                    if row is None:
-                        conn.execute(
-                            "INSERT INTO agentkit_vec_items (id, text, metadata) VALUES (?, ?, ?)",
-                            (id_, text, meta),
-                        )
-                        rowid = conn.last_insert_rowid()
-                    else:
-                        rowid = row[0]
-                        conn.execute(
-                            "UPDATE agentkit_vec_items SET text = ?, metadata = ? WHERE rowid = ?",
-                            (text, meta, rowid),
-                        )
-                        conn.execute("DELETE FROM agentkit_vec_index WHERE rowid = ?", (rowid,))
-                    conn.execute(
-                        "INSERT INTO agentkit_vec_index (rowid, embedding) VALUES (?, ?)",
-                        (rowid, batch.matrix[i].tobytes()),
-                    )
+                        ) from exc
             self._identity = identity
-            self._writes += 1
+            if mirror is not None:
+                mirror.put(rowids, batch.matrix)
 
         await self._call(write)
 
-    def _ensure_index(self, conn: Any, identity: tuple[str, int]) -> None:
-        if self._identity is not None:
-            return
-        row = conn.execute("SELECT value FROM agentkit_vec_meta WHERE key = 'model'").fetchone()
-        if row is not None:  # another connection created it meanwhile
-            dims = conn.execute("SELECT value FROM agentkit_vec_meta WHERE key = 'dimensions'").fetchone()
-            check_identity(self.path, (row[0], int(dims[0])), *identity)
-            return
-        conn.execute(f"CREATE VIRTUAL TABLE agentkit_vec_index USING vec0(embedding float[{identity[1]}])")
-        conn.execute("INSERT INTO agentkit_vec_meta VALUES ('model', ?), ('dimensions', ?)", identity)
+    def _record_identity(self, conn: Any, identity: tuple[str, int]) -> None:
+        if self._identity is None:
+            conn.execute(
+                "INSERT OR IGNORE INTO agentkit_vec_meta VALUES ('model', ?), ('dimensions', ?)", identity
+            )
+
+    def _current_mirror(self, conn: Any) -> Mirror | None:
+        """The in-memory copy if it is up to date with the file, else ``None`` (and dropped)."""
+        if (
+            self._mirror is not None
+            and self._mirror.version != conn.execute("PRAGMA data_version").fetchone()[0]
+        ):
+            self._mirror = None
+        return self._mirror
 
     async def delete(self, ids: Sequence[str] | None = None, *, filter: Filter | None = None) -> int:
         """Delete rows by id, or all rows matching ``filter``; return how many were deleted."""
@@ -320,14 +323,12 @@ class SQLiteVectorStore:
             where, params = _where(check_filter(filter))
 
         def delete(conn: Any) -> int:
+            mirror = self._current_mirror(conn)
             with conn:
-                rowids = [
-                    r[0] for r in conn.execute(f"SELECT rowid FROM agentkit_vec_items WHERE {where}", params)
-                ]
-                for rowid in rowids:
-                    conn.execute("DELETE FROM agentkit_vec_items WHERE rowid = ?", (rowid,))
-                    conn.execute("DELETE FROM agentkit_vec_index WHERE rowid = ?", (rowid,))
-            self._writes += 1
+                sql = f"DELETE FROM agentkit_vec_items WHERE {where} RETURNING rowid"
+                rowids = [r[0] for r in conn.execute(sql, params).fetchall()]
+            if mirror is not None:
+                mirror.remove(rowids)
             return len(rowids)
 
         return await self._call(delete)
@@ -377,10 +378,11 @@ class SQLiteVectorStore:
         def search(conn: Any) -> list[tuple[int, float]]:
             if self.cache_vectors:
                 return self._search_memory(conn, vector, k, where if filters else None, params)
-            sql = "SELECT rowid, distance FROM agentkit_vec_index WHERE embedding MATCH ? AND k = ?"
-            if filters:
-                sql += f" AND rowid IN (SELECT rowid FROM agentkit_vec_items WHERE {where})"
-            rows = conn.execute(sql, (vector.tobytes(), k, *params)).fetchall()
+            sql = (
+                "SELECT rowid, vec_distance_l2(embedding, ?) AS d FROM agentkit_vec_items "
+                f"WHERE {where} ORDER BY d LIMIT ?"
+            )
+            rows = conn.execute(sql, (vector.tobytes(), *params, k)).fetchall()
             return [(r[0], 1.0 - r[1] * r[1] / 2.0) for r in rows]
 
         def fetch(conn: Any) -> list[Hit]:
@@ -406,25 +408,12 @@ class SQLiteVectorStore:
     ) -> list[tuple[int, float]]:
         import numpy as np
 
-        version = (int(conn.execute("PRAGMA data_version").fetchone()[0]), self._writes)
-        if self._mirror is None or self._mirror[0] != version:
-            rows = conn.execute("SELECT rowid, embedding FROM agentkit_vec_index ORDER BY rowid").fetchall()
-            dims = self._identity[1] if self._identity else 0
-            rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dims)
-            self._mirror = (version, rowids, matrix)
-        _, rowids, matrix = self._mirror
+        mirror = self._current_mirror(conn)
+        if mirror is None:
+            assert self._identity is not None
+            mirror = self._mirror = Mirror.load(conn, self._identity[1])
+        among = None
         if where is not None:
-            wanted = np.array(
-                [r[0] for r in conn.execute(f"SELECT rowid FROM agentkit_vec_items WHERE {where}", params)],
-                dtype=np.int64,
-            )
-            positions = np.searchsorted(rowids, wanted)
-            rowids, matrix = rowids[positions], matrix[positions]
-        if not len(rowids):
-            return []
-        scores = matrix @ vector
-        top = min(k, len(scores))
-        best = np.argpartition(-scores, top - 1)[:top]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(rowids[i]), float(scores[i])) for i in best]
+            sql = f"SELECT rowid FROM agentkit_vec_items WHERE {where} ORDER BY rowid"
+            among = np.array([r[0] for r in conn.execute(sql, params)], dtype=np.int64)
+        return mirror.search(vector, k, among)
