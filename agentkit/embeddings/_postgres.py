@@ -20,12 +20,11 @@ dimensions; above that the index is built on a ``halfvec`` cast (up to 4,000; pg
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..exceptions import ConfigurationError, StoreClosedError, VectorStoreError
+from ._pgsql import IDENTIFIER, REGISTRY, distance_sql, import_drivers, index_ddl, metadata_where
 from ._store import (
     Document,
     Filter,
@@ -43,37 +42,6 @@ if TYPE_CHECKING:
     from ._embedder import Embedder
 
 __all__ = ["PgVectorStore"]
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
-_HNSW_MAX_VECTOR = 2000
-
-_REGISTRY = """
-CREATE TABLE IF NOT EXISTS {s}.vector_stores (
-    name text PRIMARY KEY,
-    model text NOT NULL,
-    dimensions integer NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-)
-"""
-
-
-def _imports() -> tuple[Any, Any]:
-    try:
-        import pgvector.psycopg
-        import psycopg
-    except ImportError as exc:
-        raise ConfigurationError(
-            "PgVectorStore needs psycopg 3 and pgvector: pip install 'agentkit-openai[embeddings,postgres]'"
-        ) from exc
-    return psycopg, pgvector.psycopg
-
-
-def _where(filters: list[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
-    clauses, params = [], []
-    for key, values in filters:
-        clauses.append("(" + " OR ".join(["metadata @> %s::jsonb"] * len(values)) + ")")
-        params += [json.dumps({key: v}) for v in values]
-    return (" AND ".join(clauses) or "true"), params
 
 
 class PgVectorStore:
@@ -118,9 +86,9 @@ class PgVectorStore:
         ef_construction: int = 64,
         ef_search: int = 100,
     ) -> None:
-        self._psycopg, self._pgvector = _imports()
+        self._psycopg, self._pgvector = import_drivers()
         for what, value in (("name", name), ("schema", schema)):
-            if not _IDENTIFIER.fullmatch(value):
+            if not IDENTIFIER.fullmatch(value):
                 raise ConfigurationError(
                     f"{what} must be a plain SQL identifier (letters, digits, _), not {value!r}."
                 )
@@ -191,7 +159,7 @@ class PgVectorStore:
                 ) from exc
             await self._pgvector.register_vector_async(conn)
             await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._s}")
-            await conn.execute(_REGISTRY.format(s=self._s))
+            await conn.execute(REGISTRY.format(s=self._s))
             await self._load_identity(conn)
             check_identity(repr(self), self._identity, self._want_model, self._want_dims)
         except BaseException:
@@ -245,17 +213,14 @@ class PgVectorStore:
             row = await (await conn.execute(f"SELECT count(*) FROM {self._table}")).fetchone()
             if row[0] < self.index_after:
                 return
-        dims = self._identity[1]
-        column = "embedding" if dims <= _HNSW_MAX_VECTOR else f"(embedding::halfvec({dims}))"
-        ops = "vector_ip_ops" if dims <= _HNSW_MAX_VECTOR else "halfvec_ip_ops"
+        ddl = index_ddl(
+            self._table, f"vectors_{self.name}_hnsw", self._identity[1], self.m, self.ef_construction
+        )
         async with conn.transaction():
             await conn.execute(
                 "SELECT set_config('maintenance_work_mem', %s, true)", (self.maintenance_work_mem,)
             )
-            await conn.execute(
-                f'CREATE INDEX IF NOT EXISTS "vectors_{self.name}_hnsw" ON {self._table} USING hnsw '
-                f"({column} {ops}) WITH (m = {self.m}, ef_construction = {self.ef_construction})"
-            )
+            await conn.execute(ddl)
         self._indexed = True
 
     async def _run(self, fn: Any) -> Any:
@@ -341,7 +306,7 @@ class PgVectorStore:
         if ids is not None:
             where, params = "id = ANY(%s)", [list(ids)]
         else:
-            where, params = _where(check_filter(filter))
+            where, params = metadata_where(check_filter(filter))
 
         async def delete(conn: Any) -> int:
             if self._identity is None:
@@ -356,7 +321,7 @@ class PgVectorStore:
 
     async def count(self, filter: Filter | None = None) -> int:
         """How many rows match ``filter`` (all rows without one)."""
-        where, params = _where(check_filter(filter))
+        where, params = metadata_where(check_filter(filter))
 
         async def count(conn: Any) -> int:
             if self._identity is None:
@@ -403,12 +368,8 @@ class PgVectorStore:
         vector = await query_vector(repr(self), query, self.embedder, self._identity)
         if self._identity is None:
             return []
-        dims = self._identity[1]
-        where, params = _where(filters)
-        if self.index == "hnsw" and dims > _HNSW_MAX_VECTOR:
-            distance = f"(embedding::halfvec({dims}) <#> %s::halfvec({dims}))"
-        else:
-            distance = "(embedding <#> %s)"
+        where, params = metadata_where(filters)
+        distance = distance_sql(self._identity[1], self.index == "hnsw")
         sql = (
             f"SELECT id, text, metadata, -(embedding <#> %s) FROM {self._table} "
             f"WHERE {where} ORDER BY {distance} LIMIT %s"
