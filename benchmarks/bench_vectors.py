@@ -7,7 +7,8 @@ length. Queries are fresh points from the same mixture. The truth is NumPy's exa
 - ``numpy``: exact brute force (one matrix-vector product and ``argpartition``), the floor for
   exact search.
 - ``sqlite``: ``SQLiteVectorStore`` (the default, vectors cached in memory: exact).
-- ``sqlite-vec``: ``SQLiteVectorStore(cache_vectors=False)``: sqlite-vec's own KNN scan (exact).
+- ``sqlite-vec``: ``SQLiteVectorStore(cache_vectors=False)``: a scan inside SQLite with
+  sqlite-vec's ``vec_distance_l2`` (exact).
 - ``pgvector-hnsw``: ``PgVectorStore`` with its HNSW index (approximate; ``ef_search`` printed),
   when a Postgres with pgvector answers at ``AGENTKIT_TEST_POSTGRES_DSN`` (``bash .ci/services.sh``).
 - ``faiss-flat`` / ``faiss-hnsw``: FAISS ``IndexFlatIP`` and ``IndexHNSWFlat`` (M=16,
