@@ -86,6 +86,9 @@ def test_bad_input_exits_2_and_failures_exit_1(
         assert "not UTF-8" in capsys.readouterr().err
         assert main(["search", "x", "--store", "redis://127.0.0.1/0"]) == 2
         assert "unknown store URL scheme" in capsys.readouterr().err
+        assert main(["search", "x", "--store", "sqlite:///missing.sqlite3"]) == 1
+        assert "no vector store at missing.sqlite3" in capsys.readouterr().err
+        assert not (tmp_path / "missing.sqlite3").exists(), "searching creates nothing"
         assert main(["index", "docs", "--store", "sqlite:///kb.sqlite3", "--dimensions", "64"]) == 0
         capsys.readouterr()
         assert (

@@ -217,6 +217,16 @@ async def test_sqlite_refuses_the_sessions_file(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_a_file_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database, just some text that is long enough to have a header " * 20)
+    with pytest.raises(VectorStoreError, match="cannot open"):
+        SQLiteVectorStore(text, model="m")
+    assert text.read_text().startswith("not a database"), "nothing was written to it"
+    with pytest.raises(VectorStoreError, match="cannot open"):
+        SQLiteVectorStore(tmp_path / "missing-dir" / "v.sqlite3", model="m")
+
+
 def test_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     store = open_store("sqlite:///rel.sqlite3")

@@ -116,11 +116,13 @@ def files_in(paths: list[str]) -> list[str]:
 def progress(total: int, what: str) -> Iterator[Any]:
     """A rich progress bar on stderr (nothing when rich is missing or stderr is not a terminal)."""
     try:
+        from rich.console import Console
         from rich.progress import Progress
     except ImportError:
         yield lambda n: None
         return
-    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task(what, total=total)
         yield lambda n: bar.advance(task, n)
 

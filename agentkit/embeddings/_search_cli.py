@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
+from ..exceptions import AgentkitError
 from ._index_cli import add_store_arguments, guarded, store_with_embedder
+from ._url import sqlite_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,10 +20,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Search; 0 with hits printed (or none found), 2 for bad input, 1 when the store or API failed."""
+    try:
+        sqlite_path(args.store)
+    except AgentkitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return guarded(_search(args))
 
 
 async def _search(args: argparse.Namespace) -> int:
+    path = sqlite_path(args.store)
+    if path is not None and path != ":memory:" and not os.path.isfile(path):
+        # Searching must not leave an empty store behind.
+        print(f"error: no vector store at {path}", file=sys.stderr)
+        return 1
     store, embedder = await store_with_embedder(args)
     try:
         hits = await store.search(await embedder.embed_one(args.query), k=args.k)

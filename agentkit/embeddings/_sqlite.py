@@ -78,12 +78,19 @@ def _connect(path: str) -> Any:
         raise ConfigurationError(
             "SQLiteVectorStore needs apsw and sqlite-vec: pip install 'agentkit-openai[embeddings]'"
         ) from exc
-    conn = apsw.Connection(path)
-    conn.enable_load_extension(True)
-    conn.load_extension(sqlite_vec.loadable_path())
-    conn.enable_load_extension(False)
-    conn.setbusytimeout(10_000)
-    conn.execute("PRAGMA journal_mode = WAL")
+    try:
+        conn = apsw.Connection(path)
+    except apsw.Error as exc:
+        raise VectorStoreError(f"cannot open {path}: {exc}") from exc
+    try:
+        conn.enable_load_extension(True)
+        conn.load_extension(sqlite_vec.loadable_path())
+        conn.enable_load_extension(False)
+        conn.setbusytimeout(10_000)
+        conn.execute("PRAGMA journal_mode = WAL")
+    except apsw.Error as exc:
+        conn.close()
+        raise VectorStoreError(f"cannot open {path} as a vector store: {exc}") from exc
     conn.execute("PRAGMA cache_size = -262144")  # 256 MB: about 40,000 vectors of 1,536 dimensions
     return conn
 
@@ -143,12 +150,15 @@ class SQLiteVectorStore:
         self._want_model = model or (embedder.model if embedder else None)
         self._want_dims = dimensions or (embedder.dimensions if embedder else None)
         self._lock = threading.Lock()
-        self._conn: Any = _connect(self.path)
         self._mirror: Mirror | None = None
+        self._conn: Any = None
         try:
+            self._conn = _connect(self.path)
             self._identity = self._open()
         except BaseException:
-            self._conn.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
             raise
 
     def __repr__(self) -> str:
@@ -163,6 +173,14 @@ class SQLiteVectorStore:
         return self._identity[1] if self._identity else self._want_dims
 
     def _open(self) -> tuple[str, int] | None:
+        import apsw
+
+        try:
+            return self._open_schema()
+        except apsw.Error as exc:
+            raise VectorStoreError(f"cannot open {self.path} as a vector store: {exc}") from exc
+
+    def _open_schema(self) -> tuple[str, int] | None:
         tables = {row[0] for row in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "agentkit_items" in tables:
             raise ConfigurationError(

@@ -16,6 +16,32 @@ if TYPE_CHECKING:
 __all__ = ["open_store"]
 
 
+def sqlite_path(url: str) -> str | None:
+    """The file a SQLite store URL names, or ``None`` for a Postgres URL.
+
+    Raises:
+        ConfigurationError: A malformed SQLite URL or an unknown scheme.
+    """
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in ("postgresql", "postgres"):
+        return None
+    if scheme == "sqlite":
+        if parts.netloc:
+            raise ConfigurationError(
+                f"write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path, not {url!r}."
+            )
+        path = url.split("://", 1)[1][1:]
+        if not path:
+            raise ConfigurationError(f"{url!r} names no file: sqlite:///vectors.sqlite3.")
+        return path
+    if scheme and len(scheme) > 1:  # one letter is a Windows drive
+        raise ConfigurationError(
+            f"unknown store URL scheme {scheme!r}: use sqlite:///path or postgresql://..."
+        )
+    return url
+
+
 def open_store(url: str, *, embedder: Embedder | None = None) -> VectorStore:
     """Open the vector store a URL names.
 
@@ -30,25 +56,12 @@ def open_store(url: str, *, embedder: Embedder | None = None) -> VectorStore:
     Raises:
         ConfigurationError: An unknown scheme, or a missing extra.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("postgresql", "postgres"):
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        name = query.pop("name", "default")
-        schema = query.pop("schema", "agentkit")
-        dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-        return PgVectorStore(dsn, name, schema=schema, embedder=embedder)
-    if scheme == "sqlite":
-        if parts.netloc:
-            raise ConfigurationError(
-                f"write a SQLite URL as sqlite:///relative/path or sqlite:////absolute/path, not {url!r}."
-            )
-        path = url.split("://", 1)[1][1:]
-        if not path:
-            raise ConfigurationError(f"{url!r} names no file: sqlite:///vectors.sqlite3.")
+    path = sqlite_path(url)
+    if path is not None:
         return SQLiteVectorStore(path, embedder=embedder)
-    if scheme and len(scheme) > 1:  # one letter is a Windows drive
-        raise ConfigurationError(
-            f"unknown store URL scheme {scheme!r}: use sqlite:///path or postgresql://..."
-        )
-    return SQLiteVectorStore(url, embedder=embedder)
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    name = query.pop("name", "default")
+    schema = query.pop("schema", "agentkit")
+    dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return PgVectorStore(dsn, name, schema=schema, embedder=embedder)
