@@ -33,6 +33,8 @@ class EmbeddingsServer:
     """Answer one vector fewer than asked."""
     wrong_length: bool = False
     """Answer vectors one element too long."""
+    status: int = 200
+    """Answer with this HTTP status (and OpenAI's error body when it is not 200)."""
     bodies: list[dict[str, Any]] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -63,7 +65,11 @@ def _handler(state: EmbeddingsServer) -> type[BaseHTTPRequestHandler]:
             finally:
                 with state.lock:
                     state.in_flight -= 1
-            self.send_response(200)
+            if state.status != 200:
+                data = json.dumps(
+                    {"error": {"message": "The server had an error", "type": "server_error"}}
+                ).encode()
+            self.send_response(state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from embeddings_fixtures import drop_schema, require_pgvector
+from embeddings_fixtures import drop_schema, embeddings_server, require_pgvector
 
 from agentkit._cli import main
 from agentkit.embeddings import chunk_text
@@ -101,7 +101,12 @@ def test_bad_input_exits_2_and_failures_exit_1(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert main(["search", "x", "--store", "sqlite:///kb.sqlite3"]) == 2
     assert "OPENAI_API_KEY" in capsys.readouterr().err
-    # A store that cannot be reached is a failure, not a usage error.
+    # An API that cannot be reached, or a store that cannot, is a failure, not a usage error.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with embeddings_server(status=400) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+        assert main(["index", "docs", "--store", "sqlite:///other.sqlite3"]) == 1
+    assert "The server had an error" in capsys.readouterr().err
     assert main(["search", "x", "--store", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=2"]) == 1
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -25,8 +24,6 @@ DEFAULT_MODEL = "text-embedding-3-small"
 
 EXTENSIONS = (".md", ".markdown", ".txt", ".rst")
 """Files picked up when a directory is indexed."""
-
-logger = logging.getLogger("agentkit.embeddings")
 
 
 def add_store_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,14 +55,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def guarded(coro: Any) -> int:
-    """Run a command's coroutine and map agentkit errors to exit codes (2 usage, 1 failure)."""
+    """Run a command's coroutine and map errors to exit codes (2 usage, 1 failure).
+
+    Usage errors are agentkit's ``UserError`` (bad path, URL, model) and a model that is not the
+    store's; failures are the other agentkit errors and the ``openai`` SDK's (the API refused or
+    could not be reached).
+    """
+    import openai
+
     try:
         code: int = asyncio.run(coro)
         return code
     except (UserError, EmbeddingModelMismatchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except AgentkitError as exc:
+    except (AgentkitError, openai.OpenAIError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
