@@ -123,7 +123,9 @@ def store_search(store: VectorStore) -> Callable[[np.ndarray[Any, Any]], Awaitab
     return search
 
 
-async def run(n: int, queries_n: int, slow_queries: int, ef_searches: list[int]) -> list[Row]:
+async def run(
+    n: int, queries_n: int, slow_queries: int, ef_searches: list[int], stores: set[str]
+) -> list[Row]:
     print(f"generating {n:,} x {DIMENSIONS} vectors in {CLUSTERS} clusters ...", flush=True)
     data, queries = mixture(n, queries_n)
     truth = [set(exact_top(data, q).tolist()) for q in queries]
@@ -135,9 +137,25 @@ async def run(n: int, queries_n: int, slow_queries: int, ef_searches: list[int])
     rows.append(Row("numpy", 0.0, *await time_queries(numpy_search, queries, truth)))
     print(f"  numpy done: p50 {rows[-1].p50_ms:.1f} ms", flush=True)
 
+    if "sqlite" in stores:
+        rows += await run_sqlite(data, queries, truth, slow_queries)
+    if "pgvector" in stores:
+        rows += await run_pgvector(data, queries, truth, ef_searches)
+    if "faiss" in stores:
+        rows += await run_faiss(data, queries, truth, ef_searches)
+    return rows
+
+
+async def run_sqlite(
+    data: np.ndarray[Any, Any], queries: np.ndarray[Any, Any], truth: list[set[int]], slow_queries: int
+) -> list[Row]:
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = SQLiteVectorStore(os.path.join(tmp, "v.sqlite3"), model="bench")
         build = await fill(sqlite, data)
+        await sqlite.aclose()
+        # Reopened, so the first query loads the in-memory copy from the file.
+        sqlite = SQLiteVectorStore(os.path.join(tmp, "v.sqlite3"), model="bench")
         start = time.perf_counter()
         await sqlite.search(queries[0], k=K)
         load = time.perf_counter() - start
@@ -151,9 +169,6 @@ async def run(n: int, queries_n: int, slow_queries: int, ef_searches: list[int])
         )
         rows[-1].note = f"same file, cache_vectors=False; {slow_queries} queries"
         await sqlite.aclose()
-
-    rows += await run_pgvector(data, queries, truth, ef_searches)
-    rows += run_faiss(data, queries, truth, ef_searches)
     return rows
 
 
@@ -187,7 +202,7 @@ async def run_pgvector(
     return rows
 
 
-def run_faiss(
+async def run_faiss(
     data: np.ndarray[Any, Any], queries: np.ndarray[Any, Any], truth: list[set[int]], ef_searches: list[int]
 ) -> list[Row]:
     try:
@@ -198,6 +213,7 @@ def run_faiss(
     rows = []
     for name in ("faiss-flat", "faiss-hnsw"):
         start = time.perf_counter()
+        index: Any
         if name == "faiss-flat":
             index = faiss.IndexFlatIP(DIMENSIONS)
         else:
@@ -213,13 +229,9 @@ def run_faiss(
                 _, found = index.search(query[None, :], K)
                 return [int(i) for i in found[0]]
 
-            rows.append(Row(name, build, *asyncio.run(_collect(search, queries, truth))))
+            rows.append(Row(name, build, *await time_queries(search, queries, truth)))
             rows[-1].note = f"efSearch={ef}" if ef else ""
     return rows
-
-
-async def _collect(search: Any, queries: Any, truth: Any) -> tuple[float, float, float]:
-    return await time_queries(search, queries, truth)
 
 
 def main() -> None:
@@ -230,12 +242,14 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--slow-queries", type=int, default=30, help="queries for the sqlite-vec scan")
     parser.add_argument("--ef-search", default="40,100", help="HNSW ef_search values to report")
+    parser.add_argument("--stores", default="sqlite,pgvector,faiss", help="which to measure besides numpy")
     parser.add_argument("--quick", action="store_true", help="10,000 vectors, 50 queries")
     args = parser.parse_args()
     if args.quick:
         args.n, args.queries, args.slow_queries = 10_000, 50, 20
     ef_searches = [int(v) for v in args.ef_search.split(",")]
-    rows = asyncio.run(run(args.n, args.queries, args.slow_queries, ef_searches))
+    stores = set(args.stores.split(","))
+    rows = asyncio.run(run(args.n, args.queries, args.slow_queries, ef_searches, stores))
     base = rows[0].p50_ms
     print(f"\n{args.n:,} x {DIMENSIONS} vectors, {CLUSTERS} clusters, k={K}, {args.queries} queries")
     print(f"  {'store':<14} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'p50/numpy':>9} {'recall@10':>9}")
@@ -244,8 +258,8 @@ def main() -> None:
             f"  {r.name:<14} {r.build_s:8.1f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.p50_ms / base:9.2f} "
             f"{r.recall:9.3f}  {r.note}"
         )
-    sqlite = next(r for r in rows if r.name == "sqlite")
-    print(f"goal: sqlite p50 <= 2x numpy: {'met' if sqlite.p50_ms <= 2 * base else 'NOT met'}")
+    for sqlite in (r for r in rows if r.name == "sqlite"):
+        print(f"goal: sqlite p50 <= 2x numpy: {'met' if sqlite.p50_ms <= 2 * base else 'NOT met'}")
     hnsw = [r for r in rows if r.name == "pgvector-hnsw" and r.recall >= 0.95 and r.p50_ms < base]
     if any(r.name == "pgvector-hnsw" for r in rows):
         verdict = f"met ({hnsw[0].note})" if hnsw else "NOT met"
