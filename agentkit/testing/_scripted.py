@@ -252,26 +252,34 @@ class ScriptedModel:
 
     # --- serving ---
 
-    def _handle(self, request: httpx2.Request) -> httpx2.Response:
-        path = request.url.path
-        if path.startswith("/v1/"):
-            path = path[3:]
+    def _unscripted(self, request: httpx2.Request, path: str) -> httpx2.Response | None:
+        """Answer the endpoints that use no scripted reply (models, moderations, embeddings)."""
         if request.method == "GET" and path == "/models":
             return httpx2.Response(200, json=_wire.models_json(self.models))
         if request.method == "POST" and path == "/moderations":
             self.moderation_requests.append(json.loads(request.content or b"{}"))
             body = moderation_json(self.moderation_requests[-1], self.flag, len(self.moderation_requests))
             return httpx2.Response(200, json=body)
-        if request.method != "POST" or path not in ("/chat/completions", "/responses", "/embeddings"):
-            raise AssertionError(
-                "ScriptedModel serves POST /chat/completions, /responses and /embeddings, "
-                f"not {request.method} {path}"
-            )
-        body = json.loads(request.content or b"{}")
-        if path == "/embeddings":
+        if request.method == "POST" and path == "/embeddings":
+            body = json.loads(request.content or b"{}")
             self.embedding_requests.append(ScriptedRequest(body, path, dict(request.headers)))
             headers = {"x-request-id": f"req_embeddings{len(self.embedding_requests)}"}
             return httpx2.Response(200, json=embeddings_json(body), headers=headers)
+        return None
+
+    def _handle(self, request: httpx2.Request) -> httpx2.Response:
+        path = request.url.path
+        if path.startswith("/v1/"):
+            path = path[3:]
+        other = self._unscripted(request, path)
+        if other is not None:
+            return other
+        if request.method != "POST" or path not in ("/chat/completions", "/responses"):
+            raise AssertionError(
+                "ScriptedModel serves POST /chat/completions, /responses, /embeddings, /moderations "
+                f"and GET /models, not {request.method} {path}"
+            )
+        body = json.loads(request.content or b"{}")
         received = ScriptedRequest(body, path, {k.lower(): v for k, v in request.headers.items()})
         self.requests.append(received)
         number = len(self.requests)
