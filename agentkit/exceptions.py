@@ -358,6 +358,8 @@ class ServeError(AgentkitError):
     def to_json(self) -> dict[str, Any]:
         """OpenAI's error body: ``{"error": {"message", "type", "param", "code"}}``."""
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+
 class EmbeddingError(AgentkitError):
     """An embeddings reply cannot be used (wrong count, wrong length, undecodable vector)."""
 
