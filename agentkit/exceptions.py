@@ -38,6 +38,9 @@ The tree::
     │   ├── SessionBusyError           another run holds this thread
     │   ├── SessionCorruptError        a stored row cannot be read
     │   └── SessionSchemaError         the store has an unknown schema version
+    ├── DurableError                   durable runs (``agentkit.durable``)
+    │   ├── DurableVersionError        a run recorded by another version of the agent
+    │   └── DurableReplayError         a recorded step does not fit the run being replayed
     ├── ServeError                     an HTTP request to the service failed (``agentkit.serve``);
     │                                  carries ``status_code`` and OpenAI's error fields
     ├── EmbeddingError                 embeddings (``agentkit.embeddings``): a bad reply from the server
@@ -69,6 +72,9 @@ __all__ = [
     "ContentFilterError",
     "ContextWindowExceeded",
     "DimensionMismatchError",
+    "DurableError",
+    "DurableReplayError",
+    "DurableVersionError",
     "EmbeddingError",
     "EmbeddingInputError",
     "EmbeddingModelMismatchError",
@@ -414,3 +420,17 @@ class MissingDescriptionWarning(UserWarning):
     Silence it with ``warnings.filterwarnings("ignore", category=MissingDescriptionWarning)`` or
     make it an error with ``@tool(require_descriptions=True)``.
     """
+
+
+class DurableError(AgentkitError):
+    """A durable run (``agentkit.durable``) cannot go on."""
+
+
+class DurableVersionError(DurableError):
+    """The run was recorded by another version of the agent (other tools, instructions, model or
+    settings); it is never replayed by this one."""
+
+
+class DurableReplayError(DurableError):
+    """A step recorded for a run does not fit what the run does now (e.g. a tool step returned
+    another ``tool_call_id``): replaying would mix up results, so the run stops."""

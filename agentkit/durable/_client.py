@@ -1,0 +1,144 @@
+"""Enqueue durable runs and look at them from any process (no worker needed)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbos import DBOSClient
+
+from ..exceptions import ConfigurationError, DurableError
+from ._workflow import APP_VERSION, WORKFLOW_NAME, durable_agent
+
+QUEUE = "agentkit"
+"""The default queue's name."""
+
+_clients: dict[str, DBOSClient] = {}
+
+
+def check_store(store: str) -> str:
+    """Return ``store`` if it is a Postgres URL.
+
+    Raises:
+        ConfigurationError: Another kind of URL (durable runs need Postgres).
+    """
+    if not store.startswith(("postgresql://", "postgres://")):
+        raise ConfigurationError(f"Durable runs need a Postgres store (postgresql://...), not {store!r}.")
+    return store
+
+
+def _client(store: str) -> DBOSClient:
+    client = _clients.get(store)
+    if client is None:
+        client = _clients[store] = DBOSClient(system_database_url=check_store(store))
+    return client
+
+
+def enqueue(store: str, agent: str, user_input: str, *, queue: str = QUEUE, run_id: str | None = None) -> str:
+    """Enqueue a run of ``agent`` (``"module:attribute"``) on ``user_input``; return its run id.
+
+    The agent is imported here to record its fingerprint, so the caller must see the same code as
+    the workers. ``run_id`` makes enqueueing idempotent: the same id enqueues one run.
+
+    Raises:
+        ConfigurationError: ``store`` is not Postgres, or ``agent`` cannot be imported.
+    """
+    _, version = durable_agent(agent)
+    options: Any = {"queue_name": queue, "workflow_name": WORKFLOW_NAME, "app_version": APP_VERSION}
+    if run_id is not None:
+        options["workflow_id"] = run_id
+    handle: Any = _client(store).enqueue(options, agent, version, user_input)
+    return str(handle.get_workflow_id())
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One recorded step of a run."""
+
+    number: int
+    """DBOS's step number (its position in the run, from 1)."""
+    name: str
+    """``model`` or ``tool:<name>``."""
+    output: Any
+    """The recorded result (a ``ModelTurn``, or ``(tool_call_id, content, is_error, deadline_passed)``)."""
+    error: str | None
+    """The recorded error, if the step raised."""
+    seconds: float | None
+    """How long the step took."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A durable run as recorded."""
+
+    run_id: str
+    """The run's (workflow's) id."""
+    status: str
+    """DBOS's status: ``ENQUEUED``, ``PENDING``, ``SUCCESS``, ``ERROR``, ``CANCELLED``..."""
+    agent: str | None
+    """The agent reference the run was enqueued with."""
+    output: Any = None
+    """The final output (``SUCCESS`` only)."""
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    """The run's history (``SUCCESS`` only)."""
+    error: str | None = None
+    """What ended the run (``ERROR`` only)."""
+    executor_id: str | None = None
+    """The worker that holds or held the run."""
+    steps: list[StepInfo] = field(default_factory=list)
+    """The recorded steps, in order."""
+
+
+def show(store: str, run_id: str, *, steps: bool = True) -> RunInfo:
+    """Return what is recorded about run ``run_id``.
+
+    Raises:
+        DurableError: No run has this id.
+    """
+    client = _client(store)
+    found = client.list_workflows(workflow_ids=[run_id])
+    if not found:
+        raise DurableError(f"No durable run {run_id!r} in this store.")
+    status = found[0]
+    args = status.input["args"] if status.input else ()
+    data = status.output if isinstance(status.output, dict) else {}
+    return RunInfo(
+        run_id=run_id,
+        status=str(status.status),
+        agent=str(args[0]) if args else None,
+        output=data.get("output"),
+        messages=data.get("messages", []),
+        error=None if status.error is None else f"{type(status.error).__name__}: {status.error}",
+        executor_id=status.executor_id,
+        steps=[_step(s) for s in client.list_workflow_steps(run_id)] if steps else [],
+    )
+
+
+def _step(step: Any) -> StepInfo:
+    start, end = step.get("started_at_epoch_ms"), step.get("completed_at_epoch_ms")
+    error = step.get("error")
+    return StepInfo(
+        number=step["function_id"],
+        name=step["function_name"],
+        output=step.get("output"),
+        error=None if error is None else f"{type(error).__name__}: {error}",
+        seconds=(end - start) / 1000 if start is not None and end is not None else None,
+    )
+
+
+def result(store: str, run_id: str, *, timeout: float = 60.0, poll: float = 0.1) -> RunInfo:
+    """Wait until run ``run_id`` has finished and return it (without steps).
+
+    Raises:
+        DurableError: No such run.
+        TimeoutError: It did not finish within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        info = show(store, run_id, steps=False)
+        if info.status in {"SUCCESS", "ERROR", "CANCELLED", "MAX_RECOVERY_ATTEMPTS_EXCEEDED"}:
+            return info
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"Run {run_id} did not finish within {timeout:g} s (status {info.status}).")
+        time.sleep(poll)
