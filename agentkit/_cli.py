@@ -25,6 +25,8 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("agentkit.serve._keys_cli", "create API keys for the service"),
     "index": ("agentkit.embeddings._index_cli", "chunk, embed and store text files in a vector store"),
     "search": ("agentkit.embeddings._search_cli", "search a vector store"),
+    "worker": ("agentkit.durable._worker_cli", "execute enqueued durable runs (DBOS on Postgres)"),
+    "runs": ("agentkit.durable._runs_cli", "enqueue a durable run, or show its status and steps"),
 }
 
 DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."

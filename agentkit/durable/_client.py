@@ -6,8 +6,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from dbos import DBOSClient
 
+from .._redact import redact
 from ..exceptions import ConfigurationError, DurableError
 from ._workflow import APP_VERSION, WORKFLOW_NAME, durable_agent
 
@@ -29,10 +31,29 @@ def check_store(store: str) -> str:
 
 
 def _client(store: str) -> DBOSClient:
+    """A client of ``store`` (one per process and store).
+
+    Raises:
+        DurableError: No worker has set up the store yet (DBOS's client never creates tables).
+    """
     client = _clients.get(store)
     if client is None:
-        client = _clients[store] = DBOSClient(system_database_url=check_store(store))
+        _check_tables(check_store(store))
+        client = _clients[store] = DBOSClient(system_database_url=store)
     return client
+
+
+def _check_tables(store: str) -> None:
+    try:
+        with psycopg.connect(store, autocommit=True) as conn:
+            found = conn.execute("SELECT to_regclass('dbos.workflow_status')").fetchone()
+    except psycopg.Error as exc:
+        raise DurableError(f"Cannot reach the store: {redact(str(exc))}") from exc
+    if found is None or found[0] is None:
+        raise DurableError(
+            "The store has no durable-run tables yet: start a worker on it once "
+            "(agentkit worker module:agent --store URL), which creates them."
+        )
 
 
 def enqueue(store: str, agent: str, user_input: str, *, queue: str = QUEUE, run_id: str | None = None) -> str:

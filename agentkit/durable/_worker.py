@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from dbos import DBOS, Queue
+from dbos import DBOS
 
 from ._client import QUEUE, check_store
 from ._steps import STEPS
@@ -73,16 +73,6 @@ class Worker:
         conn = psycopg.connect(self.store, autocommit=True)
         self._beat(conn, first=True)
         STEPS.log = ToolCallLog(self.store)
-        limiter: Any = None
-        if self.runs_per_period is not None:
-            limiter = {"limit": self.runs_per_period[0], "period": self.runs_per_period[1]}
-        Queue(
-            self.queue,
-            self.concurrency,
-            limiter,
-            worker_concurrency=self.worker_concurrency,
-            polling_interval_sec=self.polling_interval,
-        )
         DBOS(
             config={
                 "name": "agentkit",
@@ -92,6 +82,18 @@ class Worker:
             }
         )
         DBOS.launch()
+        limiter: Any = None
+        if self.runs_per_period is not None:
+            limiter = {"limit": self.runs_per_period[0], "period": self.runs_per_period[1]}
+        # The queue's limits live in the store: the worker started last sets them for the pool.
+        DBOS.register_queue(
+            self.queue,
+            global_concurrency=self.concurrency,
+            worker_concurrency=self.worker_concurrency,
+            limiter=limiter,
+            polling_interval_sec=self.polling_interval,
+            on_conflict="always_update",
+        )
         self._thread = threading.Thread(target=self._watch, args=(conn,), name="agentkit-reaper", daemon=True)
         self._thread.start()
         logger.info("worker %s executes queue %r", self.executor_id, self.queue)
@@ -106,6 +108,10 @@ class Worker:
     def run_forever(self) -> None:
         """Start, then serve until SIGINT or SIGTERM."""
         self.start()
+        self.serve()
+
+    def serve(self) -> None:
+        """Serve (after ``start``) until SIGINT or SIGTERM, then stop."""
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self._stop.set())
         self._stop.wait()
