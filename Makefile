@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_finetune.py --examples 20000
 	$(BIN)/python benchmarks/bench_embeddings.py
 	$(BIN)/python benchmarks/bench_vectors.py
+	$(BIN)/python benchmarks/bench_durable.py
 
 clean:
 	rm -rf $(VENV) dist site
