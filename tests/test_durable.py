@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import psycopg
 import pytest
 
 from agentkit._cli import main
-from agentkit.durable import RunInfo, enqueue, result, show
+from agentkit.durable import RunInfo, enqueue, events, result, show
+from agentkit.events import FinalResult, ToolCallResult, ToolCallStarted
 from tests.durable_support import AGENT, IDEMPOTENT_AGENT, Workers, effects, wait_for
 
 pytest_plugins = ["tests.durable_fixtures"]
@@ -120,3 +122,30 @@ def test_a_store_that_is_not_postgres_or_not_set_up_is_refused(
     bare = store.rsplit("/", 1)[0] + "/postgres"
     assert main(["runs", "show", "x", "--store", bare]) == 2
     assert "start a worker on it once" in capsys.readouterr().err
+
+
+def test_a_streamed_run_sends_each_event_once_with_ids_across_a_crash(workers: Workers, store: str) -> None:
+    first = workers.start(tool_seconds=30)
+    run_id = enqueue(store, AGENT, "turns=2 calls=2 latency=5", stream=True)
+    seen: list[tuple[int, Any]] = []
+    for event_id, event in events(store, run_id, timeout=30):
+        seen.append((event_id, event))
+        if isinstance(event, ToolCallStarted) and event.tool_call_id == "call_0_1":
+            break
+    wait_for(lambda: started(store, run_id) == 2, 30, "both calls to start")
+    workers.kill(first)
+    workers.start()
+    # The consumer reconnects after the last id it handled and gets the rest, once each.
+    seen += list(events(store, run_id, after=seen[-1][0], timeout=30))
+    assert [i for i, _ in seen] == list(range(len(seen)))
+    labels = [(type(e).__name__, getattr(e, "tool_call_id", None)) for _, e in seen]
+    once = [label for label in labels if label[0] != "TurnFinished"]
+    assert len(set(once)) == len(once)
+    assert [label for label in labels if label[0] == "ToolCallResult"] == [
+        ("ToolCallResult", f"call_{t}_{i}") for t in range(2) for i in range(2)
+    ]
+    results = {e.tool_call_id: e.content for _, e in seen if isinstance(e, ToolCallResult)}
+    assert INTERRUPTED in results["call_0_0"] and results["call_1_0"] == "value-of-k1_0"
+    final = seen[-1][1]
+    assert isinstance(final, FinalResult) and final.result.output == "FINAL results=2"
+    assert result(store, run_id).output == "FINAL results=2"

@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
     raise ConfigurationError("agentkit.durable needs DBOS: pip install 'agentkit-openai[dbos]'") from exc
 
-from ._client import RunInfo, StepInfo, enqueue, result, show
+from ._client import RunInfo, StepInfo, enqueue, events, result, show
 from ._worker import Worker
 
-__all__ = ["RunInfo", "StepInfo", "Worker", "enqueue", "result", "show"]
+__all__ = ["RunInfo", "StepInfo", "Worker", "enqueue", "events", "result", "show"]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from dbos import DBOSClient
+from dbos._error import DBOSStreamTimeoutError
 
 from .._redact import redact
 from ..exceptions import ConfigurationError, DurableError
-from ._workflow import APP_VERSION, WORKFLOW_NAME, durable_agent
+from ._workflow import APP_VERSION, STREAM, WORKFLOW_NAME, durable_agent
 
 QUEUE = "agentkit"
 """The default queue's name."""
@@ -56,11 +58,20 @@ def _check_tables(store: str) -> None:
         )
 
 
-def enqueue(store: str, agent: str, user_input: str, *, queue: str = QUEUE, run_id: str | None = None) -> str:
+def enqueue(
+    store: str,
+    agent: str,
+    user_input: str,
+    *,
+    queue: str = QUEUE,
+    run_id: str | None = None,
+    stream: bool = False,
+) -> str:
     """Enqueue a run of ``agent`` (``"module:attribute"``) on ``user_input``; return its run id.
 
     The agent is imported here to record its fingerprint, so the caller must see the same code as
-    the workers. ``run_id`` makes enqueueing idempotent: the same id enqueues one run.
+    the workers. ``run_id`` makes enqueueing idempotent: the same id enqueues one run. With
+    ``stream`` the run writes its events for ``events()`` to read.
 
     Raises:
         ConfigurationError: ``store`` is not Postgres, or ``agent`` cannot be imported.
@@ -69,7 +80,7 @@ def enqueue(store: str, agent: str, user_input: str, *, queue: str = QUEUE, run_
     options: Any = {"queue_name": queue, "workflow_name": WORKFLOW_NAME, "app_version": APP_VERSION}
     if run_id is not None:
         options["workflow_id"] = run_id
-    handle: Any = _client(store).enqueue(options, agent, version, user_input)
+    handle: Any = _client(store).enqueue(options, agent, version, user_input, stream)
     return str(handle.get_workflow_id())
 
 
@@ -163,3 +174,24 @@ def result(store: str, run_id: str, *, timeout: float = 60.0, poll: float = 0.1)
         if time.monotonic() >= deadline:
             raise TimeoutError(f"Run {run_id} did not finish within {timeout:g} s (status {info.status}).")
         time.sleep(poll)
+
+
+def events(store: str, run_id: str, *, after: int = -1, timeout: float = 60.0) -> Iterator[tuple[int, Any]]:
+    """Yield ``(event_id, event)`` for the events of a run enqueued with ``stream=True``, from
+    any process, while the run executes elsewhere; ends after ``FinalResult`` (or when the run
+    ends without one, e.g. on an error).
+
+    Event ids count from 0 in the run's order. A consumer that lost its connection passes the last
+    id it handled as ``after`` and gets the rest; delivery is at-least-once across such resumes,
+    so de-duplicate by id.
+
+    Raises:
+        DurableError: No such run.
+        TimeoutError: No event came for ``timeout`` seconds.
+    """
+    show(store, run_id, steps=False)
+    values = _client(store).read_stream(run_id, STREAM, offset=after + 1, timeout_seconds=timeout)
+    try:
+        yield from enumerate(values, start=after + 1)
+    except DBOSStreamTimeoutError as exc:
+        raise TimeoutError(f"No event of run {run_id} within {timeout:g} s.") from exc

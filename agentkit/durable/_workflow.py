@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+from contextlib import aclosing
 from dataclasses import asdict
 from typing import Any
 
 from dbos import DBOS
 
-from .. import Agent
+from .. import Agent, RunResult
+from ..events import FinalResult
 from ..exceptions import ConfigurationError, DurableVersionError
 from ._steps import STEPS
 
@@ -80,9 +82,19 @@ def durable_agent(ref: str) -> tuple[Agent[Any, Any], str]:
     return found
 
 
+STREAM = "events"
+"""The DBOS stream a streamed run writes its events to."""
+
+
 @DBOS.workflow(name=WORKFLOW_NAME)
-async def run_workflow(ref: str, recorded_fingerprint: str, user_input: str) -> dict[str, Any]:
+async def run_workflow(
+    ref: str, recorded_fingerprint: str, user_input: str, stream: bool = False
+) -> dict[str, Any]:
     """Run the agent ``ref`` on ``user_input``; return the result as plain data.
+
+    With ``stream`` every event (``agentkit.events``; text arrives whole, in ``TurnFinished`` and
+    ``FinalResult``, since a model request is one step) is written to the run's DBOS stream as it
+    happens. Writing is itself a step, so a replayed run does not write an event twice.
 
     Raises:
         DurableVersionError: The worker's agent is not the version that recorded the run.
@@ -93,7 +105,10 @@ async def run_workflow(ref: str, recorded_fingerprint: str, user_input: str) -> 
             f"Run {DBOS.workflow_id} was recorded by another version of agent {ref!r} "
             f"(fingerprint {recorded_fingerprint}, this worker has {current}); it is not replayed."
         )
-    result = await agent.run(user_input)
+    if stream:
+        result = await _streamed(agent, user_input)
+    else:
+        result = await agent.run(user_input)
     output = result.output
     dump = getattr(output, "model_dump", None)
     return {
@@ -102,3 +117,18 @@ async def run_workflow(ref: str, recorded_fingerprint: str, user_input: str) -> 
         "usage": asdict(result.usage),
         "finish_reason": result.finish_reason,
     }
+
+
+async def _streamed(agent: Agent[Any, Any], user_input: str) -> RunResult[Any]:
+    final: RunResult[Any] | None = None
+    try:
+        events = agent.run_stream(user_input)
+        async with aclosing(events):  # type: ignore[type-var]  # an async generator
+            async for event in events:
+                await DBOS.write_stream_async(STREAM, event)
+                if isinstance(event, FinalResult):
+                    final = event.result
+    finally:
+        await DBOS.close_stream_async(STREAM)
+    assert final is not None
+    return final
