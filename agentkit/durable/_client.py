@@ -21,6 +21,11 @@ QUEUE = "agentkit"
 _clients: dict[str, DBOSClient] = {}
 
 
+def threads_queue(queue: str) -> str:
+    """The queue of the runs that continue a thread (partitioned by thread, one run at a time)."""
+    return f"{queue}-threads"
+
+
 def check_store(store: str) -> str:
     """Return ``store`` if it is a Postgres URL.
 
@@ -66,21 +71,26 @@ def enqueue(
     queue: str = QUEUE,
     run_id: str | None = None,
     stream: bool = False,
+    session_id: str | None = None,
 ) -> str:
     """Enqueue a run of ``agent`` (``"module:attribute"``) on ``user_input``; return its run id.
 
     The agent is imported here to record its fingerprint, so the caller must see the same code as
     the workers. ``run_id`` makes enqueueing idempotent: the same id enqueues one run. With
-    ``stream`` the run writes its events for ``events()`` to read.
+    ``stream`` the run writes its events for ``events()`` to read. With ``session_id`` the run
+    continues that thread (``PostgresSession(session_id, store)``); runs of one thread go to the
+    queue ``<queue>-threads`` and execute one at a time, in the order they were enqueued.
 
     Raises:
         ConfigurationError: ``store`` is not Postgres, or ``agent`` cannot be imported.
     """
     _, version = durable_agent(agent)
     options: Any = {"queue_name": queue, "workflow_name": WORKFLOW_NAME, "app_version": APP_VERSION}
+    if session_id is not None:
+        options.update(queue_name=threads_queue(queue), queue_partition_key=session_id)
     if run_id is not None:
         options["workflow_id"] = run_id
-    handle: Any = _client(store).enqueue(options, agent, version, user_input, stream)
+    handle: Any = _client(store).enqueue(options, agent, version, user_input, stream, session_id)
     return str(handle.get_workflow_id())
 
 

@@ -24,6 +24,7 @@ from .._loop.dispatch import CallOutcome
 from .._loop.resume import INTERRUPTED_RESULT
 from .._wire import ModelTurn
 from ..exceptions import DurableError, DurableReplayError
+from ._session import current as current_session
 from ._tables import ToolCallLog
 
 logger = logging.getLogger("agentkit.durable")
@@ -52,6 +53,11 @@ class DBOSSteps:
         self, run_id: str, turn: int, fn: Callable[[], Awaitable[ModelTurn]]
     ) -> ModelTurn:
         """Make the request as the step ``model``; its ``ModelTurn`` is what DBOS records."""
+
+        thread = current_session.get()
+        if thread is not None:
+            # What the loop journaled since the last request goes to the session first.
+            await thread.flush()
 
         async def request() -> ModelTurn:
             return await fn()
@@ -90,3 +96,14 @@ class DBOSSteps:
 
 STEPS = DBOSSteps()
 """The step runner of this process."""
+
+
+def store_url() -> str:
+    """The store of this process's worker (where durable threads live).
+
+    Raises:
+        DurableError: No worker was started in this process.
+    """
+    if STEPS.log is None:
+        raise DurableError("Durable runs need a started Worker in this process.")
+    return STEPS.log.url

@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 from dbos import DBOS
 
-from ._client import QUEUE, check_store
+from ._client import QUEUE, check_store, threads_queue
 from ._steps import STEPS
 from ._tables import SCHEMA, ToolCallLog, create_tables
 from ._workflow import APP_VERSION, durable_agent
@@ -91,6 +91,15 @@ class Worker:
             global_concurrency=self.concurrency,
             worker_concurrency=self.worker_concurrency,
             limiter=limiter,
+            polling_interval_sec=self.polling_interval,
+            on_conflict="always_update",
+        )
+        DBOS.register_queue(
+            threads_queue(self.queue),
+            global_concurrency=self.concurrency,
+            worker_concurrency=self.worker_concurrency,
+            limiter=limiter,
+            partition_concurrency=1,
             polling_interval_sec=self.polling_interval,
             on_conflict="always_update",
         )

@@ -20,7 +20,10 @@ from dbos import DBOS
 from .. import Agent, RunResult
 from ..events import FinalResult
 from ..exceptions import ConfigurationError, DurableVersionError
-from ._steps import STEPS
+from ..sessions import PostgresSession
+from ._session import StepSession
+from ._session import current as current_session
+from ._steps import STEPS, store_url
 
 WORKFLOW_NAME = "agentkit.run"
 """The workflow's registered name (what ``enqueue`` names)."""
@@ -88,13 +91,20 @@ STREAM = "events"
 
 @DBOS.workflow(name=WORKFLOW_NAME)
 async def run_workflow(
-    ref: str, recorded_fingerprint: str, user_input: str, stream: bool = False
+    ref: str,
+    recorded_fingerprint: str,
+    user_input: str,
+    stream: bool = False,
+    session_id: str | None = None,
 ) -> dict[str, Any]:
     """Run the agent ``ref`` on ``user_input``; return the result as plain data.
 
     With ``stream`` every event (``agentkit.events``; text arrives whole, in ``TurnFinished`` and
     ``FinalResult``, since a model request is one step) is written to the run's DBOS stream as it
     happens. Writing is itself a step, so a replayed run does not write an event twice.
+
+    With ``session_id`` the run continues that thread (a ``PostgresSession`` in the store) and
+    journals to it through ``StepSession``.
 
     Raises:
         DurableVersionError: The worker's agent is not the version that recorded the run.
@@ -105,10 +115,17 @@ async def run_workflow(
             f"Run {DBOS.workflow_id} was recorded by another version of agent {ref!r} "
             f"(fingerprint {recorded_fingerprint}, this worker has {current}); it is not replayed."
         )
-    if stream:
-        result = await _streamed(agent, user_input)
-    else:
-        result = await agent.run(user_input)
+    thread = None if session_id is None else StepSession(PostgresSession(session_id, store_url()))
+    token = current_session.set(thread)
+    try:
+        result = await (
+            _streamed(agent, user_input, thread) if stream else agent.run(user_input, session=thread)
+        )
+    finally:
+        current_session.reset(token)
+        if thread is not None:
+            await thread.flush()
+            await thread.inner.aclose()
     output = result.output
     dump = getattr(output, "model_dump", None)
     return {
@@ -119,10 +136,10 @@ async def run_workflow(
     }
 
 
-async def _streamed(agent: Agent[Any, Any], user_input: str) -> RunResult[Any]:
+async def _streamed(agent: Agent[Any, Any], user_input: str, thread: StepSession | None) -> RunResult[Any]:
     final: RunResult[Any] | None = None
     try:
-        events = agent.run_stream(user_input)
+        events = agent.run_stream(user_input, session=thread)
         async with aclosing(events):  # type: ignore[type-var]  # an async generator
             async for event in events:
                 await DBOS.write_stream_async(STREAM, event)
