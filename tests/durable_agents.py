@@ -63,3 +63,8 @@ agent = Agent(
 """Its ``lookup`` is not idempotent: a call in flight at a crash is closed, never run twice."""
 idempotent_agent = Agent("gpt-4o-mini", tools=[lookup_idempotent], client=_client())
 """Its ``lookup`` is idempotent: a call in flight at a crash runs again with the same key."""
+
+approval_agent = Agent(
+    "gpt-4o-mini", tools=[tool(name="lookup", requires_approval=True)(_lookup)], client=_client()
+)
+"""Every ``lookup`` call waits for approval."""

@@ -72,3 +72,26 @@ def test_a_thread_agrees_with_the_record_after_a_crash_mid_tool(workers: Workers
     assert i1_holds(items)
     assert sum(INTERRUPTED in str(m.get("content")) for m in items) == 2
     assert sorted(effects(store, [run_id]).values()) == [1, 1, 1, 1]
+
+
+def test_a_paused_run_holds_no_worker_and_resumes_on_another(workers: Workers, store: str) -> None:
+    agent = "tests.durable_agents:approval_agent"
+    first = workers.start(agent)
+    run_id = enqueue(store, agent, "turns=1 calls=2 latency=5", session_id="thread-c")
+    paused = result(store, run_id, timeout=30)
+    # The run ended at the calls waiting for approval: its workflow is over, nothing ran.
+    assert paused.status == "SUCCESS" and paused.output is None
+    assert [p.tool_call_id for p in paused.pending_tool_calls] == ["call_0_0", "call_0_1"]
+    assert effects(store, [run_id]) == {}
+    workers.kill(first)
+    workers.start(agent)
+    approve, deny = paused.pending_tool_calls
+    decisions = [approve.approve(), deny.deny("not this one")]
+    resumed = enqueue(store, agent, None, session_id="thread-c", decisions=decisions)
+    info = result(store, resumed, timeout=30)
+    assert (info.status, info.output) == ("SUCCESS", "FINAL results=1")
+    items = thread(store, "thread-c")
+    assert i1_holds(items)
+    approved, denied = (m["content"] for m in items if m.get("role") == "tool")
+    assert approved == "value-of-k0_0" and "not this one" in denied
+    assert len(effects(store, [resumed])) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ import psycopg
 from dbos import DBOSClient
 from dbos._error import DBOSStreamTimeoutError
 
+from .. import PendingToolCall, ToolDecision
 from .._redact import redact
 from ..exceptions import ConfigurationError, DurableError
 from ._workflow import APP_VERSION, STREAM, WORKFLOW_NAME, durable_agent
@@ -66,12 +67,13 @@ def _check_tables(store: str) -> None:
 def enqueue(
     store: str,
     agent: str,
-    user_input: str,
+    user_input: str | None,
     *,
     queue: str = QUEUE,
     run_id: str | None = None,
     stream: bool = False,
     session_id: str | None = None,
+    decisions: Sequence[ToolDecision] | None = None,
 ) -> str:
     """Enqueue a run of ``agent`` (``"module:attribute"``) on ``user_input``; return its run id.
 
@@ -80,17 +82,23 @@ def enqueue(
     ``stream`` the run writes its events for ``events()`` to read. With ``session_id`` the run
     continues that thread (``PostgresSession(session_id, store)``); runs of one thread go to the
     queue ``<queue>-threads`` and execute one at a time, in the order they were enqueued.
+    ``decisions`` (with ``session_id`` and usually no input) resume a thread whose last run
+    stopped at ``RunInfo.pending_tool_calls``.
 
     Raises:
         ConfigurationError: ``store`` is not Postgres, or ``agent`` cannot be imported.
     """
     _, version = durable_agent(agent)
     options: Any = {"queue_name": queue, "workflow_name": WORKFLOW_NAME, "app_version": APP_VERSION}
+    if decisions and session_id is None:
+        raise ConfigurationError("Durable runs resume with decisions= on a thread: pass session_id= too.")
     if session_id is not None:
         options.update(queue_name=threads_queue(queue), queue_partition_key=session_id)
     if run_id is not None:
         options["workflow_id"] = run_id
-    handle: Any = _client(store).enqueue(options, agent, version, user_input, stream, session_id)
+    handle: Any = _client(store).enqueue(
+        options, agent, version, user_input, stream, session_id, list(decisions or ()) or None
+    )
     return str(handle.get_workflow_id())
 
 
@@ -124,6 +132,9 @@ class RunInfo:
     """The final output (``SUCCESS`` only)."""
     messages: list[dict[str, Any]] = field(default_factory=list)
     """The run's history (``SUCCESS`` only)."""
+    pending_tool_calls: list[PendingToolCall] = field(default_factory=list)
+    """The calls the run stopped at (approval or client-executed); decide them and enqueue
+    ``decisions=`` on the same thread."""
     error: str | None = None
     """What ended the run (``ERROR`` only)."""
     executor_id: str | None = None
@@ -151,6 +162,7 @@ def show(store: str, run_id: str, *, steps: bool = True) -> RunInfo:
         agent=str(args[0]) if args else None,
         output=data.get("output"),
         messages=data.get("messages", []),
+        pending_tool_calls=data.get("pending_tool_calls", []),
         error=None if status.error is None else f"{type(status.error).__name__}: {status.error}",
         executor_id=status.executor_id,
         steps=[_step(s) for s in client.list_workflow_steps(run_id)] if steps else [],

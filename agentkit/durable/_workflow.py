@@ -17,7 +17,7 @@ from typing import Any
 
 from dbos import DBOS
 
-from .. import Agent, RunResult
+from .. import Agent, RunResult, ToolDecision
 from ..events import FinalResult
 from ..exceptions import ConfigurationError, DurableVersionError
 from ..sessions import PostgresSession
@@ -93,9 +93,10 @@ STREAM = "events"
 async def run_workflow(
     ref: str,
     recorded_fingerprint: str,
-    user_input: str,
+    user_input: str | None,
     stream: bool = False,
     session_id: str | None = None,
+    decisions: list[ToolDecision] | None = None,
 ) -> dict[str, Any]:
     """Run the agent ``ref`` on ``user_input``; return the result as plain data.
 
@@ -104,7 +105,9 @@ async def run_workflow(
     happens. Writing is itself a step, so a replayed run does not write an event twice.
 
     With ``session_id`` the run continues that thread (a ``PostgresSession`` in the store) and
-    journals to it through ``StepSession``.
+    journals to it through ``StepSession``. A run that stops at calls waiting for approval or a
+    client-executed tool ends (its workflow finishes, no worker waits); ``decisions`` resume the
+    thread in a new run.
 
     Raises:
         DurableVersionError: The worker's agent is not the version that recorded the run.
@@ -115,12 +118,17 @@ async def run_workflow(
             f"Run {DBOS.workflow_id} was recorded by another version of agent {ref!r} "
             f"(fingerprint {recorded_fingerprint}, this worker has {current}); it is not replayed."
         )
-    thread = None if session_id is None else StepSession(PostgresSession(session_id, store_url()))
+    thread = None
+    if session_id is not None:
+        # Wait a while for a run outside the pool that holds the thread (pool runs of one thread
+        # never overlap: their queue runs one per thread).
+        thread = StepSession(PostgresSession(session_id, store_url(), lock_timeout=30.0))
     token = current_session.set(thread)
     try:
-        result = await (
-            _streamed(agent, user_input, thread) if stream else agent.run(user_input, session=thread)
-        )
+        if stream:
+            result = await _streamed(agent, user_input, thread, decisions)
+        else:
+            result = await agent.run(user_input, session=thread, decisions=decisions)
     finally:
         current_session.reset(token)
         if thread is not None:
@@ -133,13 +141,19 @@ async def run_workflow(
         "messages": result.messages,
         "usage": asdict(result.usage),
         "finish_reason": result.finish_reason,
+        "pending_tool_calls": result.pending_tool_calls,
     }
 
 
-async def _streamed(agent: Agent[Any, Any], user_input: str, thread: StepSession | None) -> RunResult[Any]:
+async def _streamed(
+    agent: Agent[Any, Any],
+    user_input: str | None,
+    thread: StepSession | None,
+    decisions: list[ToolDecision] | None,
+) -> RunResult[Any]:
     final: RunResult[Any] | None = None
     try:
-        events = agent.run_stream(user_input, session=thread)
+        events = agent.run_stream(user_input, session=thread, decisions=decisions)
         async with aclosing(events):  # type: ignore[type-var]  # an async generator
             async for event in events:
                 await DBOS.write_stream_async(STREAM, event)
