@@ -4,6 +4,7 @@ Postgres and worker processes (``agentkit worker``) that talk to a loopback fake
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -149,3 +150,24 @@ def test_a_streamed_run_sends_each_event_once_with_ids_across_a_crash(workers: W
     final = seen[-1][1]
     assert isinstance(final, FinalResult) and final.result.output == "FINAL results=2"
     assert result(store, run_id).output == "FINAL results=2"
+
+
+def test_a_tool_step_recorded_for_another_call_stops_the_replay(workers: Workers, store: str) -> None:
+    first = workers.start(tool_seconds=0.02)
+    run_id = enqueue(store, AGENT, "turns=2 calls=2 latency=3000")
+    wait_for(lambda: len(show(store, run_id).steps) == 3, 30, "the first turn's tool steps")
+    workers.kill(first)
+    # Swap the recorded results of the two parallel calls, as a replay in another order would see them.
+    with psycopg.connect(store, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE dbos.operation_outputs o SET output = s.output FROM dbos.operation_outputs s "
+            "WHERE o.workflow_uuid = %s AND s.workflow_uuid = o.workflow_uuid "
+            "AND o.function_id IN (2, 3) AND s.function_id = 5 - o.function_id",
+            (run_id,),
+        )
+    workers.start()
+    info = result(store, run_id, timeout=30)
+    assert info.status == "ERROR"
+    assert info.error is not None and info.error.startswith("DurableReplayError")
+    # Whichever of the two parallel steps is checked first reports the swap.
+    assert re.search(r"belongs to tool call 'call_0_(\d)', not 'call_0_(?!\1)\d'", info.error)
