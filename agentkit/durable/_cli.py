@@ -65,6 +65,9 @@ def add_runs_arguments(parser: argparse.ArgumentParser) -> None:
     enqueue.add_argument("--store", required=True)
     enqueue.add_argument("--queue", default="agentkit")
     enqueue.add_argument("--id", dest="run_id", help="a run id of your own (enqueueing it twice is one run)")
+    enqueue.add_argument(
+        "--session", dest="session_id", help="continue this thread (a PostgresSession in the store)"
+    )
     show = sub.add_parser("show", help="print a run's status and steps")
     show.add_argument("run_id")
     show.add_argument("--store", required=True)
@@ -77,7 +80,15 @@ def run_runs(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "enqueue":
-            print(enqueue(args.store, args.agent, args.input, queue=args.queue, run_id=args.run_id))
+            run_id = enqueue(
+                args.store,
+                args.agent,
+                args.input,
+                queue=args.queue,
+                run_id=args.run_id,
+                session_id=args.session_id,
+            )
+            print(run_id)
             return 0
         info = show(args.store, args.run_id)
     except AgentkitError as exc:
@@ -90,6 +101,8 @@ def run_runs(args: argparse.Namespace) -> int:
     for step in info.steps:
         took = "" if step.seconds is None else f" {step.seconds * 1000:.0f} ms"
         print(f"  {step.number:>3} {step.name}{took}{'  ERROR ' + step.error if step.error else ''}")
+    for call in info.pending_tool_calls:
+        print(f"waiting ({call.kind}): {call.tool_call_id} {call.name}({call.arguments})")
     if info.error:
         print(f"error: {info.error}")
     elif info.status == "SUCCESS":
