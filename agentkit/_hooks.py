@@ -13,7 +13,10 @@ to refuse the call — the tool does not run and the model reads ``message`` (a 
 ``StepRunner`` is the seam for durable execution: when ``Agent(step_runner=...)`` is set, every
 model request and every tool function call is made as ``await step_runner(step, run)``, where
 ``run()`` performs it and returns its value. A durable engine records the value under the step
-and, on replay, returns it without calling ``run``.
+and, on replay, returns it without calling ``run``. A runner may also have a ``run_id()`` method:
+a run started with it takes that id (and the idempotency keys derived from it), so a replayed run
+keeps the id it was recorded under. A ``DurableError`` the runner raises around a tool call ends
+the run (other exceptions are the tool's and become its result).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from .._result import ToolCall
 from .._schema.arguments import ArgumentLimits
 from .._serialize import serialize_output, truncate
 from .._tool import Tool
-from ..exceptions import ToolArgumentsError, ToolRetry
+from ..exceptions import DurableError, ToolArgumentsError, ToolRetry
 from .execute import Executor, NoFreeThread, SelfCancelled, TimedOut
 
 logger = logging.getLogger("agentkit")
@@ -267,6 +267,10 @@ class Dispatcher:
 
         try:
             value = await (run() if self.step_runner is None or step is None else self.step_runner(step, run))
+        except DurableError:
+            # The step runner's own failure (a replay that does not fit its record) ends the run;
+            # it is no tool failure for the model to read.
+            raise
         except ToolRetry as exc:
             return self._error(call, exc.message)
         except TimedOut:

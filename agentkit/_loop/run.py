@@ -183,7 +183,7 @@ async def _start(
     Raises:
         ToolDecisionError: ``decisions`` do not fit the calls the thread waits at.
     """
-    run_id = uuid.uuid4().hex
+    run_id = _new_run_id(spec)
     journal: Journal
     if session is not None:
         if messages is not None:
@@ -203,6 +203,13 @@ async def _start(
     elif user_input:
         await state.extend(list(user_input))
     return state
+
+
+def _new_run_id(spec: RunSpec) -> str:
+    """A new run's id, or the one its step runner supplies: a durable engine replays a run under
+    its original id, so its idempotency keys stay the same."""
+    supplied = getattr(spec.step_runner, "run_id", None)
+    return str(supplied()) if callable(supplied) else uuid.uuid4().hex
 
 
 async def _request(

@@ -163,10 +163,17 @@ def show(store: str, run_id: str, *, steps: bool = True) -> RunInfo:
         output=data.get("output"),
         messages=data.get("messages", []),
         pending_tool_calls=data.get("pending_tool_calls", []),
-        error=None if status.error is None else f"{type(status.error).__name__}: {status.error}",
+        error=_error(status.error),
         executor_id=status.executor_id,
         steps=[_step(s) for s in client.list_workflow_steps(run_id)] if steps else [],
     )
+
+
+def _error(error: Any) -> str | None:
+    # DBOS hands back an error it cannot rebuild (e.g. a RunError) as its text.
+    if error is None or isinstance(error, str):
+        return error
+    return f"{type(error).__name__}: {error}"
 
 
 def _step(step: Any) -> StepInfo:
@@ -176,7 +183,7 @@ def _step(step: Any) -> StepInfo:
         number=step["function_id"],
         name=step["function_name"],
         output=step.get("output"),
-        error=None if error is None else f"{type(error).__name__}: {error}",
+        error=_error(error),
         seconds=(end - start) / 1000 if start is not None and end is not None else None,
     )
 

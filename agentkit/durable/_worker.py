@@ -23,7 +23,7 @@ import psycopg
 from dbos import DBOS
 
 from ._client import QUEUE, check_store, threads_queue
-from ._steps import STEPS
+from ._steps import PROCESS
 from ._tables import SCHEMA, ToolCallLog, create_tables
 from ._workflow import APP_VERSION, durable_agent
 
@@ -72,7 +72,7 @@ class Worker:
         create_tables(self.store)
         conn = psycopg.connect(self.store, autocommit=True)
         self._beat(conn, first=True)
-        STEPS.log = ToolCallLog(self.store)
+        PROCESS.log = ToolCallLog(self.store)
         DBOS(
             config={
                 "name": "agentkit",

@@ -23,7 +23,7 @@ from ..exceptions import ConfigurationError, DurableVersionError
 from ..sessions import PostgresSession
 from ._session import StepSession
 from ._session import current as current_session
-from ._steps import STEPS, store_url
+from ._steps import DBOSSteps, store_url
 
 WORKFLOW_NAME = "agentkit.run"
 """The workflow's registered name (what ``enqueue`` names)."""
@@ -81,7 +81,8 @@ def durable_agent(ref: str) -> tuple[Agent[Any, Any], str]:
     found = _durable.get(ref)
     if found is None:
         agent = load_agent(ref)
-        found = _durable[ref] = (agent.clone(steps=STEPS), fingerprint(agent))
+        runner = DBOSSteps(frozenset(t.name for t in agent.tools if t.idempotent))
+        found = _durable[ref] = (agent.clone(step_runner=runner), fingerprint(agent))
     return found
 
 
