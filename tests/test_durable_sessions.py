@@ -8,7 +8,9 @@ from collections import Counter
 from typing import Any
 
 import psycopg
+import pytest
 
+from agentkit._cli import main
 from agentkit.durable import enqueue, result
 from agentkit.sessions import PostgresSession
 from tests.durable_support import AGENT, Workers, effects, wait_for
@@ -74,7 +76,9 @@ def test_a_thread_agrees_with_the_record_after_a_crash_mid_tool(workers: Workers
     assert sorted(effects(store, [run_id]).values()) == [1, 1, 1, 1]
 
 
-def test_a_paused_run_holds_no_worker_and_resumes_on_another(workers: Workers, store: str) -> None:
+def test_a_paused_run_holds_no_worker_and_resumes_on_another(
+    workers: Workers, store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     agent = "tests.durable_agents:approval_agent"
     first = workers.start(agent)
     run_id = enqueue(store, agent, "turns=1 calls=2 latency=5", session_id="thread-c")
@@ -83,6 +87,8 @@ def test_a_paused_run_holds_no_worker_and_resumes_on_another(workers: Workers, s
     assert paused.status == "SUCCESS" and paused.output is None
     assert [p.tool_call_id for p in paused.pending_tool_calls] == ["call_0_0", "call_0_1"]
     assert effects(store, [run_id]) == {}
+    assert main(["runs", "show", run_id, "--store", store]) == 0
+    assert "waiting (approval): call_0_0 lookup" in capsys.readouterr().out
     workers.kill(first)
     workers.start(agent)
     approve, deny = paused.pending_tool_calls
