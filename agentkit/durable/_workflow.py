@@ -101,9 +101,9 @@ async def run_workflow(
 ) -> dict[str, Any]:
     """Run the agent ``ref`` on ``user_input``; return the result as plain data.
 
-    With ``stream`` every event (``agentkit.events``; text arrives whole, in ``TurnFinished`` and
-    ``FinalResult``, since a model request is one step) is written to the run's DBOS stream as it
-    happens. Writing is itself a step, so a replayed run does not write an event twice.
+    With ``stream`` every event (``agentkit.events``; a turn's text is one ``TextDelta``, since a
+    model request is one step) is written to the run's DBOS stream as it happens. Writing is
+    itself a step, so a replayed run does not write an event twice.
 
     With ``session_id`` the run continues that thread (a ``PostgresSession`` in the store) and
     journals to it through ``StepSession``. A run that stops at calls waiting for approval or a
@@ -155,7 +155,7 @@ async def _streamed(
     final: RunResult[Any] | None = None
     try:
         events = agent.run_stream(user_input, session=thread, decisions=decisions)
-        async with aclosing(events):  # type: ignore[type-var]  # an async generator
+        async with aclosing(events):
             async for event in events:
                 await DBOS.write_stream_async(STREAM, event)
                 if isinstance(event, FinalResult):
