@@ -102,7 +102,8 @@ class DBOSSteps:
         key = step.idempotency_key
 
         async def execute() -> tuple[str | None, bool, Any]:
-            if not await log.start(key, step.run_id) and step.name not in self.idempotent:
+            # Only a call that may not run twice needs its start on record (one write).
+            if step.name not in self.idempotent and not await log.start(key, step.run_id):
                 logger.warning("run %s: tool call %s was interrupted", step.run_id, step.tool_call_id)
                 return (step.tool_call_id, False, INTERRUPTED_RESULT)
             try:
