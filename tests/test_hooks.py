@@ -267,3 +267,42 @@ async def test_streamed_request_through_a_step_runner_yields_its_text_once() -> 
     assert [e.text for e in events if isinstance(e, TextDelta)] == ["all of it at once"]
     assert isinstance(events[-1], FinalResult) and events[-1].result.output == "all of it at once"
     assert model.requests[0]["stream"] is True
+
+
+async def test_a_step_runner_may_supply_the_run_id_and_end_the_run_with_a_durable_error() -> None:
+    from agentkit.exceptions import DurableReplayError
+
+    @tool
+    def lookup(key: str) -> str:
+        """Look up.
+
+        Args:
+            key: The key.
+        """
+        return f"v-{key}"
+
+    @dataclass
+    class Replayer:
+        keys: list[str]
+
+        def run_id(self) -> str:
+            return "wf-1"
+
+        async def __call__(self, step: Step, run: Any) -> Any:
+            if step.kind == "tool_call":
+                assert step.idempotency_key is not None
+                self.keys.append(step.idempotency_key)
+                raise DurableReplayError("recorded for another call")
+            return await run()
+
+    runner = Replayer([])
+    agent = Agent(tools=[lookup], step_runner=runner)
+    script = [reply(tool_calls=[tool_call("lookup", {"key": "k"}, id="c1")]), reply("done")]
+    with ScriptedModel(script).install(), pytest.raises(DurableReplayError) as raised:
+        await agent.run("look up k")
+    # Not a tool failure for the model to read: the run ends, its transcript attached.
+    assert not any(m.get("role") == "tool" for m in raised.value.messages)  # type: ignore[attr-defined]
+    with ScriptedModel(script).install(), pytest.raises(DurableReplayError):
+        await agent.run("look up k")
+    # The same run id (the runner's) gives the same idempotency key on a replay.
+    assert len(runner.keys) == 2 and runner.keys[0] == runner.keys[1]
