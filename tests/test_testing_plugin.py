@@ -294,11 +294,11 @@ def fresh_venv_without_the_extra(where: Path) -> Path:
         check=True,
     )
     site = Path(done.stdout.strip())
-    for name, dist in _closure("agentkit", "pytest").items():
+    for name, dist in _closure("agentkit-openai", "pytest").items():
         tops = {Path(str(f)).parts[0] for f in dist.files or () if not str(f).startswith("..")}
         for top in tops:
             source = Path(str(dist.locate_file(top)))
-            if source.suffix == ".pth" and name == "agentkit":
+            if source.suffix == ".pth" and name == "agentkit-openai":
                 # The editable install's path file: the project root, where agentkit lives.
                 (site / source.name).write_text(source.read_text())
             elif source.exists() and not (site / top).exists() and top != "__pycache__":
