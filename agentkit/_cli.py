@@ -27,6 +27,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "search": ("agentkit.embeddings._search_cli", "search a vector store"),
     "worker": ("agentkit.durable._worker_cli", "execute enqueued durable runs (DBOS on Postgres)"),
     "runs": ("agentkit.durable._runs_cli", "enqueue a durable run, or show its status and steps"),
+    "mcp": ("agentkit.mcp._cli", "serve tools or an agent to MCP clients"),
 }
 
 DESCRIPTION = "Function-calling agents on the OpenAI API: inspect tools, cassettes, sessions and models."

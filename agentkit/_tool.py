@@ -84,7 +84,10 @@ class Tool(Generic[P, R]):
     """Evaluated once per run: a disabled tool is not offered, and a call to it is unknown."""
     executed_by: Literal["agent", "client"] = "agent"
     """``"client"`` for a ``client_tool``: the run pauses and the caller supplies the output."""
-    _validator: ArgumentsValidator | None = field(default=None, repr=False)
+    validator: Callable[[Mapping[str, Any]], dict[str, Any]] | None = field(default=None, repr=False)
+    """Turns the decoded arguments into keyword arguments for ``function``, raising
+    ``ToolArgumentsError``; ``None`` derives it from the function's signature. A tool declared by
+    a JSON schema alone (an MCP server's tool) brings its own."""
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the original function."""
@@ -120,13 +123,13 @@ class Tool(Generic[P, R]):
             )
         if self.executed_by == "client":
             return dict(data)  # The client validates its own tool's arguments.
-        if self._validator is None:
+        if self.validator is None:
             # A Tool built by hand rather than by @tool: derive the validator from the function once.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MissingDescriptionWarning)
                 fs = function_schema(self.function, name=self.name)
-            self._validator = make_validator(fs, self.strict)
-        return self._validator(data)
+            self.validator = make_validator(fs, self.strict)
+        return self.validator(data)
 
     def to_openai(self) -> dict[str, Any]:
         """Return the Chat Completions tool param ``{"type": "function", "function": {...}}``."""
@@ -352,7 +355,7 @@ def _build_tool(
         idempotent=idempotent,
         max_retries=max_retries,
         strict_report=tuple(report),
-        _validator=make_validator(fs, use_strict),
+        validator=make_validator(fs, use_strict),
     )
 
 

@@ -45,10 +45,11 @@ The tree::
     │                                  carries ``status_code`` and OpenAI's error fields
     ├── EmbeddingError                 embeddings (``agentkit.embeddings``): a bad reply from the server
     │   └── EmbeddingInputError        an empty or over-long text, caught before sending
-    └── VectorStoreError               vector stores (``agentkit.embeddings``)
-        ├── StoreClosedError           the store was closed
-        ├── DimensionMismatchError     a vector of the wrong length
-        └── EmbeddingModelMismatchError the store was built with another embedding model
+    ├── VectorStoreError               vector stores (``agentkit.embeddings``)
+    │   ├── StoreClosedError           the store was closed
+    │   ├── DimensionMismatchError     a vector of the wrong length
+    │   └── EmbeddingModelMismatchError the store was built with another embedding model
+    └── MCPServerError                 an MCP server cannot be started, reached, or went away
 
 ``MissingDescriptionWarning`` (a ``UserWarning``) is issued at decoration when a tool parameter has
 no description.
@@ -81,6 +82,7 @@ __all__ = [
     "EmptyResponseError",
     "FieldError",
     "GuardrailTripped",
+    "MCPServerError",
     "MaxTurnsExceeded",
     "MissingDescriptionWarning",
     "ModelBehaviorError",
@@ -404,6 +406,19 @@ class DimensionMismatchError(VectorStoreError):
 
 class EmbeddingModelMismatchError(VectorStoreError):
     """The store was built with one embedding model (and size) and is used with another."""
+
+
+class MCPServerError(AgentkitError):
+    """An MCP server (``agentkit.mcp``) cannot be started or reached, or it went away.
+
+    Raised by a tool of that server too, so the model reads it as that call's result while the
+    run's other tools are unaffected.
+    """
+
+    def __init__(self, message: str, *, server: str) -> None:
+        super().__init__(message)
+        self.server = server
+        """The server's name."""
 
 
 class ToolRetry(Exception):

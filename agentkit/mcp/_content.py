@@ -1,0 +1,68 @@
+"""Turn an MCP ``CallToolResult`` into the text a tool message carries.
+
+A tool message holds text only (Chat Completions and Responses alike), so every content block
+becomes text, in the server's order:
+
+====================  ===================================================================
+block                 what the model reads
+====================  ===================================================================
+text                  the text
+structured content    compact JSON (a text block repeating the same JSON is not repeated)
+image, audio, blob    :func:`binary_part`: a media-type note, then the base64 data
+embedded text         the resource's URI, then its text
+resource link         the link's URI, name and media type
+====================  ===================================================================
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agentkit._serialize import serialize_output
+
+__all__ = ["binary_part", "result_text"]
+
+
+def binary_part(kind: str, mime_type: str | None, data: str) -> str:
+    """Render base64 ``data`` (an image, audio, a binary resource) for a tool message.
+
+    The one place where agentkit decides how bytes reach the model from an MCP tool; it follows
+    the policy of ``@tool`` results (base64 data behind a note naming the media type).
+    """
+    return f"[{kind}: {mime_type or 'application/octet-stream'}, base64]\n{data}"
+
+
+def result_text(result: Any) -> str:
+    """Render a ``CallToolResult`` (content blocks and structured content) as one string."""
+    parts: list[str] = []
+    structured = result.structured_content
+    if structured is not None:
+        parts.append(serialize_output(structured))
+    for block in result.content:
+        kind = block.type
+        if kind == "text":
+            if structured is None or not _same_json(block.text, structured):
+                parts.append(block.text)
+        elif kind in ("image", "audio"):
+            parts.append(binary_part(kind, block.mime_type, block.data))
+        elif kind == "resource":
+            resource = block.resource
+            text = getattr(resource, "text", None)
+            if text is not None:
+                parts.append(f"[resource: {resource.uri}]\n{text}")
+            else:
+                parts.append(f"[resource: {resource.uri}]\n" + binary_part("blob", resource.mime_type, resource.blob))
+        elif kind == "resource_link":
+            details = ", ".join(str(x) for x in (block.name, block.mime_type) if x)
+            parts.append(f"[resource link: {block.uri}{' (' + details + ')' if details else ''}]")
+        else:  # A block type newer than this code: keep it rather than drop it.
+            parts.append(serialize_output(block.model_dump(mode="json", by_alias=True, exclude_none=True)))
+    return "\n".join(parts)
+
+
+def _same_json(text: str, value: Any) -> bool:
+    try:
+        return bool(json.loads(text) == value)
+    except ValueError:
+        return False

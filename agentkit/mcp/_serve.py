@@ -1,0 +1,104 @@
+"""The other direction: offer ``@tool`` functions, or a whole agent, to MCP clients.
+
+Calls run through the agent loop's own dispatcher, so an MCP client sees exactly what a model
+would: invalid arguments, ``ToolRetry``, exceptions and timeouts come back as results with
+``isError: true`` and the same text, never as protocol errors.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import to_json
+
+from agentkit import Agent, RunContext, Tool, Usage, tool
+from agentkit._dispatch import Dispatcher
+from agentkit._models import ToolCall
+from agentkit.exceptions import ConfigurationError
+
+from ._server import require_mcp
+
+if TYPE_CHECKING:
+    from mcp.server.lowlevel import Server
+
+__all__ = ["agent_tool", "mcp_server"]
+
+
+def agent_tool(agent: Agent[Any, Any]) -> Tool[..., Any]:
+    """One tool that runs ``agent`` on a request and returns its final output."""
+
+    async def run_agent(input: str) -> Any:
+        result = await agent.run(input)
+        return result.output
+
+    return tool(
+        run_agent,
+        name=agent.name,
+        description=agent.instructions or f"Ask the {agent.name} agent.",
+    )
+
+
+def mcp_server(
+    tools: Sequence[Tool[..., Any]] | Agent[Any, Any], *, name: str = "agentkit", max_output_chars: int | None = None
+) -> Server[Any]:
+    """Build an MCP server (the SDK's low-level ``Server``) offering ``tools``.
+
+    Args:
+        tools: ``@tool`` functions, or an ``Agent``: then one tool named after the agent takes
+            ``input`` (the request) and returns the agent's final output.
+        name: The server name MCP clients see.
+        max_output_chars: Longer results are cut, keeping head and tail (``None``: no limit).
+
+    Raises:
+        ConfigurationError: The ``mcp`` extra is missing, something is not a Tool, or two tools
+            share a name.
+    """
+    require_mcp()
+    import mcp_types as types
+    from mcp.server.lowlevel import Server
+
+    offered = [agent_tool(tools)] if isinstance(tools, Agent) else list(tools)
+    by_name: dict[str, Tool[..., Any]] = {}
+    for t in offered:
+        if not isinstance(t, Tool):
+            raise ConfigurationError(f"{t!r} is not a Tool: decorate it with @agentkit.tool.")
+        if t.name in by_name:
+            raise ConfigurationError(f"Two tools are named {t.name!r}.")
+        by_name[t.name] = t
+    pool: list[ThreadPoolExecutor] = []
+
+    def get_pool() -> ThreadPoolExecutor:
+        if not pool:
+            pool.append(ThreadPoolExecutor(8, thread_name_prefix=f"agentkit-mcp-{name}"))
+        return pool[0]
+
+    dispatcher = Dispatcher(by_name, get_pool, max_output_chars)
+    listed = [
+        types.Tool(name=t.name, description=t.description, input_schema=t.parameters) for t in by_name.values()
+    ]
+    calls = 0
+
+    async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=listed)
+
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        nonlocal calls
+        calls += 1
+        call_id = f"mcp_{uuid.uuid4().hex[:24]}"
+        arguments = to_json(params.arguments or {}).decode()
+        context: RunContext[Any] = RunContext(deps=None, run_id=uuid.uuid4().hex, usage=Usage())
+        [outcome] = await dispatcher.run(
+            [ToolCall(call_id, params.name, arguments)], context, {}, None, ordinals=[calls]
+        )
+        return types.CallToolResult(
+            content=[types.TextContent(type="text", text=outcome.content)], is_error=outcome.is_error
+        )
+
+    def input_schema(tool_name: str) -> dict[str, Any] | None:
+        found = by_name.get(tool_name)
+        return None if found is None else found.parameters
+
+    return Server(name, get_tool_input_schema=input_schema, on_list_tools=list_tools, on_call_tool=call_tool)
