@@ -134,11 +134,16 @@ grown: list[str] = []
 async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
     names = [name for name in SCHEMAS if os.environ.get("MCP_FIXTURE_ONLY", name) == name]
     tools = [
-        types.Tool(name=name, description=DESCRIPTIONS.get(name, f"Echo the arguments ({name})."), input_schema=s)
+        types.Tool(
+            name=name, description=DESCRIPTIONS.get(name, f"Echo the arguments ({name})."), input_schema=s
+        )
         for name, s in SCHEMAS.items()
         if name in names
     ]
-    tools += [types.Tool(name=name, description="Added at run time.", input_schema={"type": "object"}) for name in grown]
+    tools += [
+        types.Tool(name=name, description="Added at run time.", input_schema={"type": "object"})
+        for name in grown
+    ]
     return types.ListToolsResult(tools=tools)
 
 
@@ -203,7 +208,9 @@ def main() -> None:
     import uvicorn
 
     app = build().streamable_http_app(host="127.0.0.1")
-    asyncio.run(uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.http, log_level="warning")).serve())
+    asyncio.run(
+        uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=args.http, log_level="warning")).serve()
+    )
 
 
 if __name__ == "__main__":

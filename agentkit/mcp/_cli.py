@@ -26,7 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the ``mcp`` subcommand's arguments."""
     sub = parser.add_subparsers(dest="mcp_command", required=True)
     serve = sub.add_parser("serve", help="serve tools or an agent over MCP (stdio, or streamable HTTP)")
-    serve.add_argument("target", help="module:name or path/to/file.py:name (a Tool, a list of Tools, an Agent)")
+    serve.add_argument(
+        "target", help="module:name or path/to/file.py:name (a Tool, a list of Tools, an Agent)"
+    )
     serve.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
     serve.add_argument("--host", default="127.0.0.1", help="with --http: the address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="with --http: the port (0 picks a free one)")

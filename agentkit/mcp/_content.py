@@ -52,7 +52,9 @@ def result_text(result: Any) -> str:
             if text is not None:
                 parts.append(f"[resource: {resource.uri}]\n{text}")
             else:
-                parts.append(f"[resource: {resource.uri}]\n" + binary_part("blob", resource.mime_type, resource.blob))
+                parts.append(
+                    f"[resource: {resource.uri}]\n" + binary_part("blob", resource.mime_type, resource.blob)
+                )
         elif kind == "resource_link":
             details = ", ".join(str(x) for x in (block.name, block.mime_type) if x)
             parts.append(f"[resource link: {block.uri}{' (' + details + ')' if details else ''}]")

@@ -89,7 +89,11 @@ def _object_root(where: str, schema: Any) -> tuple[dict[str, Any], list[str]]:
     report: list[str] = []
     kind = out.get("type")
     if kind is None:
-        if out.keys() - _ANNOTATIONS - {"properties", "required", "additionalProperties", "$defs", "definitions"}:
+        if (
+            out.keys()
+            - _ANNOTATIONS
+            - {"properties", "required", "additionalProperties", "$defs", "definitions"}
+        ):
             raise ToolDefinitionError(
                 f"{where}: inputSchema has no 'type': 'object' at its root; MCP and OpenAI pass arguments "
                 "as a JSON object, so the tool cannot be offered to the model"

@@ -31,18 +31,25 @@ def agent_tool(agent: Agent[Any, Any]) -> Tool[..., Any]:
     """One tool that runs ``agent`` on a request and returns its final output."""
 
     async def run_agent(input: str) -> Any:
+        """Run the agent.
+
+        Args:
+            input: The request, in plain words.
+        """
         result = await agent.run(input)
         return result.output
 
-    return tool(
-        run_agent,
-        name=agent.name,
-        description=agent.instructions or f"Ask the {agent.name} agent.",
+    offered: Tool[..., Any] = tool(name=agent.name, description=agent.instructions or f"Ask {agent.name}.")(
+        run_agent
     )
+    return offered
 
 
 def mcp_server(
-    tools: Sequence[Tool[..., Any]] | Agent[Any, Any], *, name: str = "agentkit", max_output_chars: int | None = None
+    tools: Sequence[Tool[..., Any]] | Agent[Any, Any],
+    *,
+    name: str = "agentkit",
+    max_output_chars: int | None = None,
 ) -> Server[Any]:
     """Build an MCP server (the SDK's low-level ``Server``) offering ``tools``.
 
@@ -77,7 +84,8 @@ def mcp_server(
 
     dispatcher = Dispatcher(by_name, get_pool, max_output_chars)
     listed = [
-        types.Tool(name=t.name, description=t.description, input_schema=t.parameters) for t in by_name.values()
+        types.Tool(name=t.name, description=t.description, input_schema=t.parameters)
+        for t in by_name.values()
     ]
     calls = 0
 

@@ -93,7 +93,9 @@ class MCPServer:
         if timeout is not None and not timeout > 0:
             raise ConfigurationError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if not connect_timeout > 0:
-            raise ConfigurationError(f"connect_timeout must be a positive number of seconds, got {connect_timeout!r}")
+            raise ConfigurationError(
+                f"connect_timeout must be a positive number of seconds, got {connect_timeout!r}"
+            )
         self._transport = transport
         self.name = name
         self.timeout = timeout
@@ -103,7 +105,9 @@ class MCPServer:
         self._client: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
+        self._ready: asyncio.Future[None] | None = None
         self._failure: BaseException | None = None
+        self._lost = False
         self._tools: list[Tool[..., Any]] | None = None
         self._changed = False
 
@@ -169,7 +173,9 @@ class MCPServer:
     @property
     def connected(self) -> bool:
         """Whether the connection is up (entered, and the server has not gone away)."""
-        return self._client is not None and self._task is not None and not self._task.done()
+        return (
+            self._client is not None and self._task is not None and not self._task.done() and not self._lost
+        )
 
     @property
     def tools_changed(self) -> bool:
@@ -188,16 +194,20 @@ class MCPServer:
         """
         require_mcp()
         if self._task is not None:
-            raise MCPServerError(f"MCP server {self.name!r} is already connected; enter it once.", server=self.name)
-        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            raise MCPServerError(
+                f"MCP server {self.name!r} is already connected; enter it once.", server=self.name
+            )
+        self._ready = ready = asyncio.get_running_loop().create_future()
         self._closing = asyncio.Event()
+        self._lost = False
         self._task = asyncio.create_task(self._own(ready), name=f"agentkit-mcp-{self.name}")
         try:
             await asyncio.wait_for(asyncio.shield(ready), self.connect_timeout)
         except asyncio.TimeoutError:
             await self.aclose()
             raise MCPServerError(
-                f"MCP server {self.name!r} did not complete the MCP handshake within {self.connect_timeout:g} s.",
+                f"MCP server {self.name!r} did not complete the MCP handshake within "
+                f"{self.connect_timeout:g} s.",
                 server=self.name,
             ) from None
         except BaseException:
@@ -216,6 +226,8 @@ class MCPServer:
         if task is None:
             return
         self._closing.set()
+        if self._ready is not None and not self._ready.done():
+            task.cancel()  # Still starting (a handshake that never ends): stop waiting for it.
         await asyncio.gather(task, return_exceptions=True)
         self._client = None
 
@@ -234,9 +246,10 @@ class MCPServer:
                     ready.set_result(None)
                     await self._closing.wait()
                     group.cancel_scope.cancel()
-        except BaseException as exc:  # noqa: BLE001 - reported to the caller or to the tools' calls
+        except BaseException as exc:
             error = MCPServerError(
-                f"MCP server {self.name!r} could not be started or reached: {_describe(exc)}", server=self.name
+                f"MCP server {self.name!r} could not be started or reached: {_describe(exc)}",
+                server=self.name,
             )
             if not ready.done():
                 ready.set_exception(error)
@@ -260,7 +273,9 @@ class MCPServer:
                 env=dict(transport.env) if transport.env is not None else None,
                 cwd=transport.cwd,
             )
-            async with Client(params, message_handler=self._on_message, logging_callback=self._on_log) as client:
+            async with Client(
+                params, message_handler=self._on_message, logging_callback=self._on_log
+            ) as client:
                 yield client
             return
         import httpx2
@@ -270,7 +285,9 @@ class MCPServer:
         timeout = httpx2.Timeout(30.0, read=300.0)
         async with httpx2.AsyncClient(headers=dict(transport.headers or {}), timeout=timeout) as http:
             stream = streamable_http_client(transport.url, http_client=http)
-            async with Client(stream, message_handler=self._on_message, logging_callback=self._on_log) as client:
+            async with Client(
+                stream, message_handler=self._on_message, logging_callback=self._on_log
+            ) as client:
                 yield client
 
     async def _listen(self, client: Client, *, task_status: Any) -> None:
@@ -293,7 +310,12 @@ class MCPServer:
             logger.warning("MCP server %r sent something unreadable: %s", self.name, _describe(message))
 
     async def _on_log(self, params: Any) -> None:
-        level = {"debug": logging.DEBUG, "info": logging.INFO, "notice": logging.INFO, "warning": logging.WARNING}
+        level = {
+            "debug": logging.DEBUG,
+            "info": logging.INFO,
+            "notice": logging.INFO,
+            "warning": logging.WARNING,
+        }
         logger.log(level.get(params.level, logging.ERROR), "MCP server %r: %s", self.name, params.data)
 
     def _tool_list_changed(self) -> None:
@@ -323,14 +345,17 @@ class MCPServer:
         cursor: str | None = None
         try:
             for _ in range(_MAX_PAGES):
-                page = await asyncio.wait_for(client.list_tools(cursor=cursor, cache_mode="refresh"), self.timeout)
+                page = await asyncio.wait_for(
+                    client.list_tools(cursor=cursor, cache_mode="refresh"), self.timeout
+                )
                 listed.extend(page.tools)
                 cursor = page.next_cursor
                 if cursor is None:
                     break
         except asyncio.TimeoutError:
             raise MCPServerError(
-                f"MCP server {self.name!r} did not list its tools within {self.timeout:g} s.", server=self.name
+                f"MCP server {self.name!r} did not list its tools within {self.timeout:g} s.",
+                server=self.name,
             ) from None
         except Exception as exc:
             raise self._error("could not list its tools", exc) from exc
@@ -354,7 +379,9 @@ class MCPServer:
         name = remote_name
         if not _NAME.match(name):
             name = re.sub(r"[^a-zA-Z0-9_-]", "_", name)[:64] or "tool"
-            logger.warning("MCP server %r: tool %r is offered to the model as %r", self.name, remote_name, name)
+            logger.warning(
+                "MCP server %r: tool %r is offered to the model as %r", self.name, remote_name, name
+            )
 
         async def call(**arguments: Any) -> str:
             return await self._call(remote_name, arguments)
@@ -409,7 +436,9 @@ class MCPServer:
         from mcp import MCPError
         from mcp_types import CONNECTION_CLOSED
 
-        if (isinstance(exc, MCPError) and exc.code == CONNECTION_CLOSED) or not self.connected:
+        if isinstance(exc, MCPError) and exc.code == CONNECTION_CLOSED:
+            self._lost = True
+        if not self.connected:
             return self._gone()
         return MCPServerError(f"MCP server {self.name!r} {what}: {_describe(exc)}", server=self.name)
 
