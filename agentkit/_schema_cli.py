@@ -141,18 +141,42 @@ def _load(target: str, *, all_tools: bool) -> list[Tool[..., Any]]:
         raise ValueError("--all takes a file or module without ':function'")
     module = _import_user_module(where)
     if all_tools:
-        tools = [value for value in vars(module).values() if isinstance(value, Tool)]
-        if not tools:
-            raise ValueError(f"no Tool found in {where!r}; decorate functions with @tool")
-        return tools
-    value = getattr(module, attribute, None)
-    if value is None:
-        raise AttributeError(f"{where!r} has no attribute {attribute!r}")
+        return module_tools(where, module)
+    value = attribute_of(where, module, attribute)
     if isinstance(value, Tool):
         return [value]
     if callable(value):
         return [tool(value)]
     raise ValueError(f"{target!r} is neither a Tool nor a function")
+
+
+def import_target(target: str) -> tuple[str, ModuleType, str]:
+    """Import ``path/to/file.py[:name]`` or ``module[:name]``; return (where, module, name or "").
+
+    Raises:
+        ImportError: The module is missing, or importing it raised (a usage error, exit 2).
+        OSError: The file does not exist.
+    """
+    where, _, attribute = target.rpartition(":") if ":" in target else (target, "", "")
+    if _looks_like_windows_drive(target, where):
+        where, attribute = target, ""
+    return where, _import_user_module(where), attribute
+
+
+def module_tools(where: str, module: ModuleType) -> list[Tool[..., Any]]:
+    """Every ``Tool`` a module defines; ``ValueError`` when there is none."""
+    tools = [value for value in vars(module).values() if isinstance(value, Tool)]
+    if not tools:
+        raise ValueError(f"no Tool found in {where!r}; decorate functions with @tool")
+    return tools
+
+
+def attribute_of(where: str, module: ModuleType, attribute: str) -> Any:
+    """``module.attribute``; ``AttributeError`` naming both when it is missing."""
+    value = getattr(module, attribute, None)
+    if value is None:
+        raise AttributeError(f"{where!r} has no attribute {attribute!r}")
+    return value
 
 
 def _import_user_module(where: str) -> ModuleType:

@@ -16,6 +16,11 @@ import asyncio
 import base64
 import json
 import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import anyio
@@ -54,6 +59,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "crash": {"type": "object", "properties": {}},
     "fail": {"type": "object", "properties": {}},
     "grow": {"type": "object", "properties": {}},
+    "files": {"type": "object", "properties": {}},
     "schema_ref_siblings": {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -156,13 +162,32 @@ async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.Call
     name = params.name
     if name == "add":
         total = {"total": args["a"] + args["b"]}
-        return types.CallToolResult(content=text(json.dumps(total)), structured_content=total)
+        return types.CallToolResult(content=[], structured_content=total)  # structured content only
     if name == "echo":
         return types.CallToolResult(content=text(" ".join([args["text"]] * args.get("times", 1))))
     if name == "picture":
         content: list[types.ContentBlock] = [
             types.TextContent(type="text", text="a red pixel"),
             types.ImageContent(type="image", data=PIXEL, mime_type="image/png"),
+        ]
+        return types.CallToolResult(content=content)
+    if name == "files":
+        content = [
+            types.EmbeddedResource(
+                type="resource",
+                resource=types.TextResourceContents(
+                    uri="file:///notes.txt", text="buy milk", mime_type="text/plain"
+                ),
+            ),
+            types.EmbeddedResource(
+                type="resource",
+                resource=types.BlobResourceContents(
+                    uri="file:///a.bin", blob="AAE=", mime_type="application/x-raw"
+                ),
+            ),
+            types.ResourceLink(
+                type="resource_link", uri="file:///big.csv", name="big.csv", mime_type="text/csv"
+            ),
         ]
         return types.CallToolResult(content=content)
     if name == "slow":
@@ -196,6 +221,31 @@ async def serve_stdio() -> None:
     server = build()
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running(command: list[str], port: int) -> Iterator[None]:
+    """Run ``command`` (an HTTP server on ``port``) until the block ends; wait until it listens."""
+    process = subprocess.Popen(command)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def main() -> None:

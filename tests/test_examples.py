@@ -43,6 +43,7 @@ FINAL_ANSWERS = {
     "send_email.py": "Done: I e-mailed ada@example.com that the release moved to Friday.",
     "streaming.py": "final: Tokyo has far more people: about 14.1 million against 2.1 million in Paris.",
     "approval.py": "Sent: I told ada@example.com it is 22°C and sunny in Paris.",
+    "mcp_server.py": "The release moves to Friday, and Ada writes the announcement.",
 }
 RECORDERS = {
     "record_weather_cassette.py": "weather.yaml",

@@ -8,8 +8,6 @@ tests that crash it, time it out or change its tool list) and over streamable HT
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +21,7 @@ from agentkit import Agent, Tool, tool
 from agentkit.exceptions import ConfigurationError, MCPServerError, ToolDefinitionError
 from agentkit.mcp import MCPServer
 from agentkit.testing import ScriptedModel, reply, tool_call
+from tests.mcp_fixture_server import PIXEL, free_port, running
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -208,17 +207,23 @@ async def test_strict_true_refuses_and_false_sends_every_schema_unchanged() -> N
 # --- results ---
 
 
-async def test_images_and_error_results(tools: dict[str, Tool[..., Any]]) -> None:
-    from tests.mcp_fixture_server import PIXEL
+async def test_images_resources_and_error_results(tools: dict[str, Tool[..., Any]]) -> None:
 
-    model = ScriptedModel([reply(tool_calls=[tool_call("picture"), tool_call("fail")]), reply("done")])
+    calls = [tool_call("picture"), tool_call("files"), tool_call("fail")]
+    model = ScriptedModel([reply(tool_calls=calls), reply("done")])
     events = []
     with model.install():
-        async for event in Agent(tools=[tools["picture"], tools["fail"]]).run_stream("go"):
+        async for event in Agent(tools=[tools["picture"], tools["files"], tools["fail"]]).run_stream("go"):
             events.append(event)
     results = [e for e in events if type(e).__name__ == "ToolCallResult"]
     assert [(r.content, r.is_error) for r in results] == [
         (f"a red pixel\n[image: image/png, base64]\n{PIXEL}", False),
+        (
+            "[resource: file:///notes.txt]\nbuy milk\n"
+            "[resource: file:///a.bin]\n[blob: application/x-raw, base64]\nAAE=\n"
+            "[resource link: file:///big.csv (big.csv, text/csv)]",
+            False,
+        ),
         ("disk full", True),
     ]
 
@@ -311,28 +316,11 @@ async def test_missing_extra_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- streamable HTTP ---
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def http_url() -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, SERVER, "--http", str(port)])
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    port = free_port()
+    with running([sys.executable, SERVER, "--http", str(port)], port):
         yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def test_streamable_http(http_url: str) -> None:

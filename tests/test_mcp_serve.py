@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ from agentkit._cli import main
 from agentkit.exceptions import ConfigurationError
 from agentkit.mcp import MCPServer, mcp_server
 from agentkit.testing import ScriptedModel, reply, tool_call
+from tests.mcp_fixture_server import free_port, running
 from tests.mcp_served_tools import TOOLS, forecast
 
 SERVED = str(Path(__file__).with_name("mcp_served_tools.py"))
@@ -74,40 +72,13 @@ async def test_an_agent_is_served_as_one_tool() -> None:
     assert model.requests[0]["messages"][-1] == {"role": "user", "content": "Where is A-7?"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_cli_serves_streamable_http() -> None:
-    port = _free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "agentkit._cli",
-        "mcp",
-        "serve",
-        f"{SERVED}:forecast",
-        "--http",
-        "--port",
-        str(port),
-    ]
-    process = subprocess.Popen(command)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    port = free_port()
+    serve = ["-m", "agentkit._cli", "mcp", "serve", f"{SERVED}:forecast", "--http", "--port", str(port)]
+    with running([sys.executable, *serve], port):
         async with MCPServer.http(f"http://127.0.0.1:{port}/mcp") as server:
             [listed] = await server.list_tools()
             assert await listed(city="Rome", days=2) == '{"city":"Rome","days":2,"sky":"clear"}'
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def test_cli_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

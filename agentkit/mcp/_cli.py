@@ -63,25 +63,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _load(target: str) -> list[Tool[..., Any]] | Agent[Any, Any]:
-    from agentkit._schema_cli import _import
+    from agentkit._schema_cli import attribute_of, import_target, module_tools
 
-    where, _, attribute = target.rpartition(":") if ":" in target else (target, "", "")
-    try:
-        module = _import(where)
-    except (ImportError, OSError):
-        raise
-    except Exception as exc:
-        raise ImportError(f"importing {where!r} failed: {type(exc).__name__}: {exc}") from exc
+    where, module, attribute = import_target(target)
     if not attribute:
-        tools = [value for value in vars(module).values() if isinstance(value, Tool)]
-        if not tools:
-            raise ValueError(f"no Tool found in {where!r}; decorate functions with @tool")
-        return tools
-    value = getattr(module, attribute, None)
-    if value is None:
-        raise AttributeError(f"{where!r} has no attribute {attribute!r}")
-    if isinstance(value, (Agent, Tool)):
-        return value if isinstance(value, Agent) else [value]
+        return module_tools(where, module)
+    value = attribute_of(where, module, attribute)
+    if isinstance(value, Agent):
+        return value
+    if isinstance(value, Tool):
+        return [value]
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, Tool) for v in value):
         return list(value)
     raise ValueError(f"{target!r} is not a Tool, a list of Tools, or an Agent")

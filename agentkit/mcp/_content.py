@@ -1,13 +1,15 @@
 """Turn an MCP ``CallToolResult`` into the text a tool message carries.
 
 A tool message holds text only (Chat Completions and Responses alike), so every content block
-becomes text, in the server's order:
+becomes text, in the server's order. Structured content is read only when the server sent no
+text: the MCP spec asks servers to send the same result as text too (the SDK's servers do), and
+the model should not read it twice.
 
 ====================  ===================================================================
 block                 what the model reads
 ====================  ===================================================================
 text                  the text
-structured content    compact JSON (a text block repeating the same JSON is not repeated)
+structured content    compact JSON, only when no text block came with it
 image, audio, blob    :func:`binary_part`: a media-type note, then the base64 data
 embedded text         the resource's URI, then its text
 resource link         the link's URI, name and media type
@@ -16,7 +18,6 @@ resource link         the link's URI, name and media type
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from agentkit._serialize import serialize_output
@@ -37,13 +38,12 @@ def result_text(result: Any) -> str:
     """Render a ``CallToolResult`` (content blocks and structured content) as one string."""
     parts: list[str] = []
     structured = result.structured_content
-    if structured is not None:
+    if structured is not None and not any(block.type == "text" for block in result.content):
         parts.append(serialize_output(structured))
     for block in result.content:
         kind = block.type
         if kind == "text":
-            if structured is None or not _same_json(block.text, structured):
-                parts.append(block.text)
+            parts.append(block.text)
         elif kind in ("image", "audio"):
             parts.append(binary_part(kind, block.mime_type, block.data))
         elif kind == "resource":
@@ -61,10 +61,3 @@ def result_text(result: Any) -> str:
         else:  # A block type newer than this code: keep it rather than drop it.
             parts.append(serialize_output(block.model_dump(mode="json", by_alias=True, exclude_none=True)))
     return "\n".join(parts)
-
-
-def _same_json(text: str, value: Any) -> bool:
-    try:
-        return bool(json.loads(text) == value)
-    except ValueError:
-        return False
