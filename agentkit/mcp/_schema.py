@@ -21,7 +21,7 @@ from typing import Any
 import jsonschema
 from jsonschema.validators import validator_for
 
-from agentkit._strict_schema import NotStrictError, strict_violations, to_strict_schema
+from agentkit._schema.strict_schema import NotStrictError, strict_violations, to_strict_schema
 from agentkit.exceptions import FieldError, ToolArgumentsError, ToolDefinitionError
 
 __all__ = ["ConvertedSchema", "convert_schema"]

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
-from agentkit import Agent, RunContext, Tool, Usage, tool
-from agentkit._dispatch import Dispatcher
-from agentkit._models import ToolCall
+from agentkit import Agent, RunContext, Tool, ToolCall, Usage, tool
+from agentkit._loop.dispatch import Dispatcher
 from agentkit.exceptions import ConfigurationError
 
 from ._server import require_mcp
