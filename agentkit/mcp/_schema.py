@@ -113,27 +113,7 @@ def _object_root(where: str, schema: Any) -> tuple[dict[str, Any], list[str]]:
 
 def _to_strict(natural: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
     """Return the strict schema, what changed, and the root's optional properties by name."""
-    schema = copy.deepcopy(natural)
-    for key in ("$schema", "$id", "$comment"):
-        schema.pop(key, None)
-    if "definitions" in schema:
-        # Draft-07 servers keep definitions under ``definitions``: the core resolves ``$defs``.
-        if "$defs" in schema:
-            raise NotStrictError("the schema has both 'definitions' and '$defs'")
-        schema["$defs"] = schema.pop("definitions")
-        schema = _rename_refs(schema)
-    if "$ref" in schema:
-        # A root that is a reference with siblings: inline it here, so its optional fields are
-        # seen (and made nullable) like any root field.
-        ref, defs = schema.pop("$ref"), schema.get("$defs", {})
-        name = ref[len("#/$defs/") :] if isinstance(ref, str) and ref.startswith("#/$defs/") else None
-        if name not in defs:
-            raise NotStrictError(f"the root's reference {ref!r} does not name a definition")
-        schema = {**defs[name], **schema}
-        if f'"{ref}"' not in json.dumps(schema):
-            del defs[name]  # Used only by the root: not sent twice.
-        if not defs:
-            schema.pop("$defs", None)
+    schema = _inline_root_ref(_with_defs(natural))
     if "properties" not in schema:
         # Not narrowed to "no arguments": the server takes any object (or a union at the root).
         raise NotStrictError("the root declares no properties, so the server accepts other objects too")
@@ -147,6 +127,36 @@ def _to_strict(natural: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict
     if problems:
         raise NotStrictError("; ".join(problems))
     return out, report, optional
+
+
+def _with_defs(natural: dict[str, Any]) -> dict[str, Any]:
+    """A copy without root annotations, with draft-07 ``definitions`` moved to ``$defs``."""
+    schema = copy.deepcopy(natural)
+    for key in ("$schema", "$id", "$comment"):
+        schema.pop(key, None)
+    if "definitions" in schema:
+        # Draft-07 servers keep definitions under ``definitions``: the core resolves ``$defs``.
+        if "$defs" in schema:
+            raise NotStrictError("the schema has both 'definitions' and '$defs'")
+        schema["$defs"] = schema.pop("definitions")
+        schema = _rename_refs(schema)
+    return schema
+
+
+def _inline_root_ref(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        # A root that is a reference with siblings: inline it here, so its optional fields are
+        # seen (and made nullable) like any root field.
+        ref, defs = schema.pop("$ref"), schema.get("$defs", {})
+        name = ref[len("#/$defs/") :] if isinstance(ref, str) and ref.startswith("#/$defs/") else None
+        if name not in defs:
+            raise NotStrictError(f"the root's reference {ref!r} does not name a definition")
+        schema = {**defs[name], **schema}
+        if f'"{ref}"' not in json.dumps(schema):
+            del defs[name]  # Used only by the root: not sent twice.
+        if not defs:
+            schema.pop("$defs", None)
+    return schema
 
 
 def _rename_refs(node: Any) -> Any:
