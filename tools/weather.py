@@ -43,15 +43,59 @@ WMO_CODES = {
 
 US_STATES = dict(
     pair.split("=")
-    for pair in (
-        "AL=Alabama AK=Alaska AZ=Arizona AR=Arkansas CA=California CO=Colorado CT=Connecticut "
-        "DE=Delaware FL=Florida GA=Georgia HI=Hawaii ID=Idaho IL=Illinois IN=Indiana IA=Iowa KS=Kansas "
-        "KY=Kentucky LA=Louisiana ME=Maine MD=Maryland MA=Massachusetts MI=Michigan MN=Minnesota "
-        "MS=Mississippi MO=Missouri MT=Montana NE=Nebraska NV=Nevada NH=New_Hampshire NJ=New_Jersey "
-        "NM=New_Mexico NY=New_York NC=North_Carolina ND=North_Dakota OH=Ohio OK=Oklahoma OR=Oregon "
-        "PA=Pennsylvania RI=Rhode_Island SC=South_Carolina SD=South_Dakota TN=Tennessee TX=Texas UT=Utah "
-        "VT=Vermont VA=Virginia WA=Washington WV=West_Virginia WI=Wisconsin WY=Wyoming DC=District_of_Columbia"
-    ).split()
+    for pair in [
+        "AL=Alabama",
+        "AK=Alaska",
+        "AZ=Arizona",
+        "AR=Arkansas",
+        "CA=California",
+        "CO=Colorado",
+        "CT=Connecticut",
+        "DE=Delaware",
+        "FL=Florida",
+        "GA=Georgia",
+        "HI=Hawaii",
+        "ID=Idaho",
+        "IL=Illinois",
+        "IN=Indiana",
+        "IA=Iowa",
+        "KS=Kansas",
+        "KY=Kentucky",
+        "LA=Louisiana",
+        "ME=Maine",
+        "MD=Maryland",
+        "MA=Massachusetts",
+        "MI=Michigan",
+        "MN=Minnesota",
+        "MS=Mississippi",
+        "MO=Missouri",
+        "MT=Montana",
+        "NE=Nebraska",
+        "NV=Nevada",
+        "NH=New_Hampshire",
+        "NJ=New_Jersey",
+        "NM=New_Mexico",
+        "NY=New_York",
+        "NC=North_Carolina",
+        "ND=North_Dakota",
+        "OH=Ohio",
+        "OK=Oklahoma",
+        "OR=Oregon",
+        "PA=Pennsylvania",
+        "RI=Rhode_Island",
+        "SC=South_Carolina",
+        "SD=South_Dakota",
+        "TN=Tennessee",
+        "TX=Texas",
+        "UT=Utah",
+        "VT=Vermont",
+        "VA=Virginia",
+        "WA=Washington",
+        "WV=West_Virginia",
+        "WI=Wisconsin",
+        "WY=Wyoming",
+        "DC=District_of_Columbia",
+    ]
 )
 """US state codes, so "San Francisco, CA" finds California (the geocoder returns full names)."""
 
@@ -102,7 +146,9 @@ def make_get_current_weather(
     return get_current_weather
 
 
-async def _get_json(client: httpx2.AsyncClient, url: str, params: dict[str, Any], what: str) -> dict[str, Any]:
+async def _get_json(
+    client: httpx2.AsyncClient, url: str, params: dict[str, Any], what: str
+) -> dict[str, Any]:
     try:
         response = await client.get(url, params=params)
     except httpx2.TimeoutException:
@@ -115,7 +161,9 @@ async def _get_json(client: httpx2.AsyncClient, url: str, params: dict[str, Any]
         data = None
     if response.status_code != 200 or not isinstance(data, dict):
         reason = data.get("reason") if isinstance(data, dict) else response.text[:200]
-        raise WeatherServiceError(f"the Open-Meteo {what} service answered HTTP {response.status_code}: {reason}")
+        raise WeatherServiceError(
+            f"the Open-Meteo {what} service answered HTTP {response.status_code}: {reason}"
+        )
     return data
 
 

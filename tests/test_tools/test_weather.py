@@ -77,15 +77,21 @@ class OpenMeteo(BaseHTTPRequestHandler):
                 "timezone_abbreviation": "GMT+1",
                 "elevation": 43.0,
                 "current_units": {
-                    "time": "iso8601", "interval": "seconds", "temperature_2m": "°F" if fahrenheit else "°C",
-                    "apparent_temperature": "°F" if fahrenheit else "°C", "relative_humidity_2m": "%",
-                    "weather_code": "wmo code", "wind_speed_10m": "mp/h" if fahrenheit else "km/h",
+                    "time": "iso8601",
+                    "interval": "seconds",
+                    "temperature_2m": "°F" if fahrenheit else "°C",
+                    "apparent_temperature": "°F" if fahrenheit else "°C",
+                    "relative_humidity_2m": "%",
+                    "weather_code": "wmo code",
+                    "wind_speed_10m": "mp/h" if fahrenheit else "km/h",
                 },  # fmt: skip
                 "current": {
-                    "time": "2026-11-29T16:00", "interval": 900,
+                    "time": "2026-11-29T16:00",
+                    "interval": 900,
                     "temperature_2m": 46.4 if fahrenheit else 8.0,
                     "apparent_temperature": 42.8 if fahrenheit else 6.0,
-                    "relative_humidity_2m": 81, "weather_code": 61,
+                    "relative_humidity_2m": 81,
+                    "weather_code": 61,
                     "wind_speed_10m": 9.3 if fahrenheit else 15.0,
                 },  # fmt: skip
             },
@@ -120,7 +126,9 @@ def open_meteo() -> Iterator[str]:
 
 
 def weather_tool(base: str, timeout: float = 5.0) -> Any:
-    return make_get_current_weather(geocoding_url=f"{base}/search", forecast_url=f"{base}/forecast", timeout=timeout)
+    return make_get_current_weather(
+        geocoding_url=f"{base}/search", forecast_url=f"{base}/forecast", timeout=timeout
+    )
 
 
 async def test_two_cities_through_an_agent(open_meteo: str) -> None:
@@ -166,11 +174,15 @@ async def test_unknown_place_is_a_retry_for_the_model(open_meteo: str) -> None:
 
 
 async def test_service_failures_and_timeouts_name_the_service(open_meteo: str) -> None:
-    with pytest.raises(WeatherServiceError, match="geocoding service answered HTTP 500: Internal Server Error"):
+    with pytest.raises(
+        WeatherServiceError, match="geocoding service answered HTTP 500: Internal Server Error"
+    ):
         await weather_tool(open_meteo)("Brokenville")
     with pytest.raises(WeatherServiceError, match="geocoding service did not answer in time"):
         await weather_tool(open_meteo, timeout=0.2)("Slowtown")
-    with pytest.raises(WeatherServiceError, match="forecast service answered HTTP 400: Invalid temperature_unit"):
+    with pytest.raises(
+        WeatherServiceError, match="forecast service answered HTTP 400: Invalid temperature_unit"
+    ):
         await weather_tool(open_meteo)("Paris", "kelvin")  # type: ignore[arg-type]  # bypasses validation
     with pytest.raises(WeatherServiceError, match="cannot be reached"):
         await weather_tool("http://127.0.0.1:9/v1")("Paris")
