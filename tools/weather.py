@@ -41,62 +41,19 @@ WMO_CODES = {
 }  # fmt: skip
 """WMO weather interpretation codes (WMO 4677) as Open-Meteo documents them."""
 
-US_STATES = dict(
-    pair.split("=")
-    for pair in [
-        "AL=Alabama",
-        "AK=Alaska",
-        "AZ=Arizona",
-        "AR=Arkansas",
-        "CA=California",
-        "CO=Colorado",
-        "CT=Connecticut",
-        "DE=Delaware",
-        "FL=Florida",
-        "GA=Georgia",
-        "HI=Hawaii",
-        "ID=Idaho",
-        "IL=Illinois",
-        "IN=Indiana",
-        "IA=Iowa",
-        "KS=Kansas",
-        "KY=Kentucky",
-        "LA=Louisiana",
-        "ME=Maine",
-        "MD=Maryland",
-        "MA=Massachusetts",
-        "MI=Michigan",
-        "MN=Minnesota",
-        "MS=Mississippi",
-        "MO=Missouri",
-        "MT=Montana",
-        "NE=Nebraska",
-        "NV=Nevada",
-        "NH=New_Hampshire",
-        "NJ=New_Jersey",
-        "NM=New_Mexico",
-        "NY=New_York",
-        "NC=North_Carolina",
-        "ND=North_Dakota",
-        "OH=Ohio",
-        "OK=Oklahoma",
-        "OR=Oregon",
-        "PA=Pennsylvania",
-        "RI=Rhode_Island",
-        "SC=South_Carolina",
-        "SD=South_Dakota",
-        "TN=Tennessee",
-        "TX=Texas",
-        "UT=Utah",
-        "VT=Vermont",
-        "VA=Virginia",
-        "WA=Washington",
-        "WV=West_Virginia",
-        "WI=Wisconsin",
-        "WY=Wyoming",
-        "DC=District_of_Columbia",
-    ]
-)
+US_STATES = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
+    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
+    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
+    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
+    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico",
+    "NY": "New York", "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma",
+    "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina",
+    "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont",
+    "VA": "Virginia", "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "DC": "District of Columbia",
+}  # fmt: skip
 """US state codes, so "San Francisco, CA" finds California (the geocoder returns full names)."""
 
 Unit = Literal["celsius", "fahrenheit"]
@@ -176,7 +133,7 @@ async def _geocode(client: httpx2.AsyncClient, url: str, location: str, language
     data = await _get_json(client, url, {"name": name, "count": 10, "language": language}, "geocoding")
     results = [r for r in data.get("results") or () if "latitude" in r and "longitude" in r]
     if qualifier:
-        wanted = US_STATES.get(qualifier.upper(), qualifier).replace("_", " ").lower()
+        wanted = US_STATES.get(qualifier.upper(), qualifier).lower()
         matching = [r for r in results if wanted in _qualifiers(r)]
         results = matching or results
     if not results:

@@ -31,7 +31,8 @@ def _sqlite(tmp_path: Path) -> Iterator[tuple[str, Any]]:
     path = tmp_path / "shop.db"
     with sqlite3.connect(path) as connection:
         connection.execute(
-            "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, revenue REAL, created_at TEXT)"
+            "CREATE TABLE customers "
+            "(id INTEGER PRIMARY KEY, name TEXT, email TEXT, revenue REAL, created_at TEXT)"
         )
         connection.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?)", CUSTOMERS)
     connection.close()
