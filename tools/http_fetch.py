@@ -11,9 +11,10 @@ many redirects, timeout) becomes a ``ToolRetry`` message it can act on.
 
 By default the tool refuses hosts that resolve to loopback, private, link-local or reserved
 addresses, at every redirect, so a model cannot be talked into reading the cloud metadata service
-or your intranet. The check resolves the name before connecting; a DNS server that answers
-differently the second time (DNS rebinding) is not caught, so do not rely on it as your only
-network boundary.
+or your intranet. It resolves each name once, checks every address, and connects to the address
+it checked (the ``Host`` header and, for https, the TLS server name and certificate check still
+use the name), so a DNS server that answers differently the second time (DNS rebinding) cannot
+send the request to a private address.
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ async def _fetch(url: str, max_bytes: int, allow_private: bool, user_agent: str)
     headers = {"user-agent": user_agent, "accept": "text/html,application/json,text/*;q=0.9,*/*;q=0.5"}
     async with httpx2.AsyncClient(headers=headers, follow_redirects=False) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            await _check_url(url, allow_private)
-            async with client.stream("GET", url) as response:
+            address = await _check_url(url, allow_private)
+            target, options = _pinned(url, address)
+            async with client.stream("GET", target, **options) as response:
                 location = response.headers.get("location")
                 if response.is_redirect and location:
                     url = urljoin(url, location)
@@ -88,12 +90,13 @@ async def _fetch(url: str, max_bytes: int, allow_private: bool, user_agent: str)
     raise ToolRetry(f"More than {MAX_REDIRECTS} redirects; the last one went to {url}.")
 
 
-async def _check_url(url: str, allow_private: bool) -> None:
+async def _check_url(url: str, allow_private: bool) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Check the URL; return the address to connect to (``None``: connect by name, when private is allowed)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ToolRetry(f"{url!r} is not an absolute http:// or https:// URL.")
     if allow_private:
-        return
+        return None
     try:
         addresses = [ipaddress.ip_address(parts.hostname)]
     except ValueError:  # A name, not an address literal: check every address it resolves to.
@@ -105,6 +108,25 @@ async def _check_url(url: str, allow_private: bool) -> None:
     for address in addresses:
         if not address.is_global or address.is_multicast:
             raise ToolRetry(f"{parts.hostname} is a private or local address ({address}); it is not fetched.")
+    return addresses[0]
+
+
+def _pinned(
+    url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+) -> tuple[str, dict[str, Any]]:
+    """The URL with its host replaced by the checked ``address``, and the request options that
+    keep the name where it matters: the ``Host`` header, and the TLS server name (SNI), which is
+    also the name the certificate is checked against."""
+    parts = urlsplit(url)
+    if address is None or parts.hostname is None:
+        return url, {}
+    host = f"[{address}]" if address.version == 6 else str(address)
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    original = parts.netloc.rpartition("@")[2]  # without any user:password@
+    options: dict[str, Any] = {"headers": {"host": original}}
+    if parts.scheme == "https":
+        options["extensions"] = {"sni_hostname": parts.hostname}
+    return parts._replace(netloc=netloc).geturl(), options
 
 
 def _render(response: httpx2.Response, body: bytes, max_bytes: int) -> str:

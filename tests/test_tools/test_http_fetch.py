@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,7 +21,11 @@ PAGE = b"""<html><head><title>Docs</title><style>p{}</style><script>alert(1)</sc
 
 
 class Site(BaseHTTPRequestHandler):
+    hosts: ClassVar[list[str]] = []
+    """The Host header of every request, in order."""
+
     def do_GET(self) -> None:
+        Site.hosts.append(self.headers.get("host", ""))
         routes: dict[str, tuple[int, str, bytes, dict[str, str]]] = {
             "/page": (200, "text/html; charset=utf-8", PAGE, {}),
             "/data": (200, "application/json", b'{"ok": true}', {}),
@@ -104,3 +109,34 @@ async def test_an_agent_reads_a_page(site: str) -> None:
         result = await agent.run("What does the page say?")
     assert result.output == "It says Hello."
     assert model.requests[1]["messages"][-1]["content"].endswith("Hello\nWorld & friends")
+
+
+async def test_dns_rebinding_cannot_reach_loopback(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The name resolves to a public address for the check, then to 127.0.0.1 (a rebinding DNS
+    server). The request must go to the address that was checked, with the name in ``Host``.
+
+    1.1.1.1 stands for a public web server: connections to it are sent to the loopback site, so
+    the test sees what such a server would receive. Connections anywhere else stay blocked.
+    """
+    port = int(site.rsplit(":", 1)[1])
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+    answers = iter(["1.1.1.1"])
+    connected: list[str] = []
+
+    def rebinding_dns(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        address = next(answers, "127.0.0.1")  # first answer public, every later one loopback
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        connected.append(address[0])
+        real_connect(sock, ("127.0.0.1", address[1]) if address[0] == "1.1.1.1" else address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_dns)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    Site.hosts = []
+    text = await make_http_fetch(timeout=5)(f"http://rebind.test:{port}/data")
+    assert text == 'HTTP 200 application/json\n{"ok": true}'
+    assert connected == ["1.1.1.1"]
+    assert Site.hosts == [f"rebind.test:{port}"]
