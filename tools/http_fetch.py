@@ -90,8 +90,11 @@ async def _fetch(url: str, max_bytes: int, allow_private: bool, user_agent: str)
     raise ToolRetry(f"More than {MAX_REDIRECTS} redirects; the last one went to {url}.")
 
 
-async def _check_url(url: str, allow_private: bool) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """Check the URL; return the address to connect to (``None``: connect by name, when private is allowed)."""
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+async def _check_url(url: str, allow_private: bool) -> Address | None:
+    """Check the URL; return the address to connect to (``None``: by name, private allowed)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ToolRetry(f"{url!r} is not an absolute http:// or https:// URL.")
@@ -111,9 +114,7 @@ async def _check_url(url: str, allow_private: bool) -> ipaddress.IPv4Address | i
     return addresses[0]
 
 
-def _pinned(
-    url: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
-) -> tuple[str, dict[str, Any]]:
+def _pinned(url: str, address: Address | None) -> tuple[str, dict[str, Any]]:
     """The URL with its host replaced by the checked ``address``, and the request options that
     keep the name where it matters: the ``Host`` header, and the TLS server name (SNI), which is
     also the name the certificate is checked against."""
