@@ -44,6 +44,7 @@ FINAL_ANSWERS = {
     "streaming.py": "final: Tokyo has far more people: about 14.1 million against 2.1 million in Paris.",
     "approval.py": "Sent: I told ada@example.com it is 22°C and sunny in Paris.",
     "mcp_server.py": "The release moves to Friday, and Ada writes the announcement.",
+    "weather_email.py": "I sent Ada the weather in Oslo: -2.5 °C with light snow.",
 }
 RECORDERS = {
     "record_weather_cassette.py": "weather.yaml",

@@ -69,6 +69,7 @@ def make_get_current_weather(
     forecast_url: str = FORECAST_URL,
     timeout: float = 10.0,
     language: str = "en",
+    transport: httpx2.AsyncBaseTransport | None = None,
 ) -> Tool[[str, Unit], Coroutine[Any, Any, dict[str, Any]]]:
     """Build a ``get_current_weather`` tool.
 
@@ -77,6 +78,7 @@ def make_get_current_weather(
         forecast_url: Open-Meteo's forecast endpoint (or a compatible one).
         timeout: Seconds for each of the two requests (connect and read).
         language: Language of place names in the answer.
+        transport: An httpx2 transport to send the requests through (a proxy, or a stand-in).
     """
 
     @tool(name="get_current_weather")
@@ -87,7 +89,7 @@ def make_get_current_weather(
             location: The city and state or country, e.g. San Francisco, CA or Paris, France.
             unit: The temperature unit to use.
         """
-        async with httpx2.AsyncClient(timeout=timeout) as client:
+        async with httpx2.AsyncClient(timeout=timeout, transport=transport) as client:
             place = await _geocode(client, geocoding_url, location, language)
             params = {
                 "latitude": place["latitude"],
