@@ -217,10 +217,10 @@ async def test_images_resources_and_error_results(tools: dict[str, Tool[..., Any
             events.append(event)
     results = [e for e in events if type(e).__name__ == "ToolCallResult"]
     assert [(r.content, r.is_error) for r in results] == [
-        (f"a red pixel\n[image: image/png, base64]\n{PIXEL}", False),
+        (f'a red pixel\n{{"media_type":"image/png","encoding":"base64","data":"{PIXEL}"}}', False),
         (
             "[resource: file:///notes.txt]\nbuy milk\n"
-            "[resource: file:///a.bin]\n[blob: application/x-raw, base64]\nAAE=\n"
+            '[resource: file:///a.bin]\n{"media_type":"application/x-raw","encoding":"base64","data":"AAE="}\n'
             "[resource link: file:///big.csv (big.csv, text/csv)]",
             False,
         ),
@@ -329,7 +329,7 @@ async def test_streamable_http(http_url: str) -> None:
         assert [t.name for t in listed] == ["add", "picture"]
         messages = await run_agent(listed, [tool_call("add", {"a": 20, "b": 22}), tool_call("picture")])
     assert messages[0]["content"] == '{"total":42}'
-    assert messages[1]["content"].startswith("a red pixel\n[image: image/png, base64]\n")
+    assert messages[1]["content"].startswith('a red pixel\n{"media_type":"image/png","encoding":"base64"')
 
 
 async def _sleep(seconds: float) -> None:

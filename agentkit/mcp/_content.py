@@ -10,7 +10,7 @@ block                 what the model reads
 ====================  ===================================================================
 text                  the text
 structured content    compact JSON, only when no text block came with it
-image, audio, blob    :func:`binary_part`: a media-type note, then the base64 data
+image, audio, blob    :func:`binary_part`: ``{"media_type", "encoding": "base64", "data"}``
 embedded text         the resource's URI, then its text
 resource link         the link's URI, name and media type
 ====================  ===================================================================
@@ -20,18 +20,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentkit._serialize import serialize_output
+from agentkit._serialize import serialize_output, to_json
 
 __all__ = ["binary_part", "result_text"]
 
 
-def binary_part(kind: str, mime_type: str | None, data: str) -> str:
+def binary_part(mime_type: str | None, data: str) -> str:
     """Render base64 ``data`` (an image, audio, a binary resource) for a tool message.
 
-    The one place where agentkit decides how bytes reach the model from an MCP tool; it follows
-    the policy of ``@tool`` results (base64 data behind a note naming the media type).
+    The one place where agentkit decides how bytes reach the model from an MCP tool: the same
+    JSON object a ``bytes`` result of an ``@tool`` function becomes, with the server's media type.
     """
-    return f"[{kind}: {mime_type or 'application/octet-stream'}, base64]\n{data}"
+    return to_json(
+        {"media_type": mime_type or "application/octet-stream", "encoding": "base64", "data": data}
+    )
 
 
 def result_text(result: Any) -> str:
@@ -45,16 +47,14 @@ def result_text(result: Any) -> str:
         if kind == "text":
             parts.append(block.text)
         elif kind in ("image", "audio"):
-            parts.append(binary_part(kind, block.mime_type, block.data))
+            parts.append(binary_part(block.mime_type, block.data))
         elif kind == "resource":
             resource = block.resource
             text = getattr(resource, "text", None)
             if text is not None:
                 parts.append(f"[resource: {resource.uri}]\n{text}")
             else:
-                parts.append(
-                    f"[resource: {resource.uri}]\n" + binary_part("blob", resource.mime_type, resource.blob)
-                )
+                parts.append(f"[resource: {resource.uri}]\n" + binary_part(resource.mime_type, resource.blob))
         elif kind == "resource_link":
             details = ", ".join(str(x) for x in (block.name, block.mime_type) if x)
             parts.append(f"[resource link: {block.uri}{' (' + details + ')' if details else ''}]")

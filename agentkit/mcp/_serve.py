@@ -16,6 +16,7 @@ from pydantic_core import to_json
 
 from agentkit import Agent, RunContext, Tool, ToolCall, Usage, tool
 from agentkit._loop.dispatch import Dispatcher
+from agentkit._loop.execute import Executor
 from agentkit.exceptions import ConfigurationError
 
 from ._server import require_mcp
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
 
 __all__ = ["agent_tool", "mcp_server"]
+
+_THREADS = 8
+"""Threads for the served ``def`` tools."""
 
 
 def agent_tool(agent: Agent[Any, Any]) -> Tool[..., Any]:
@@ -78,10 +82,10 @@ def mcp_server(
 
     def get_pool() -> ThreadPoolExecutor:
         if not pool:
-            pool.append(ThreadPoolExecutor(8, thread_name_prefix=f"agentkit-mcp-{name}"))
+            pool.append(ThreadPoolExecutor(_THREADS, thread_name_prefix=f"agentkit-mcp-{name}"))
         return pool[0]
 
-    dispatcher = Dispatcher(by_name, get_pool, max_output_chars)
+    dispatcher = Dispatcher(by_name, Executor(get_pool, _THREADS), max_output_chars)
     listed = [
         types.Tool(name=t.name, description=t.description, input_schema=t.parameters)
         for t in by_name.values()
@@ -96,9 +100,10 @@ def mcp_server(
         calls += 1
         call_id = f"mcp_{uuid.uuid4().hex[:24]}"
         arguments = to_json(params.arguments or {}).decode()
-        context: RunContext[Any] = RunContext(deps=None, run_id=uuid.uuid4().hex, usage=Usage())
+        run_id = uuid.uuid4().hex
+        context: RunContext[Any] = RunContext(deps=None, run_id=run_id, usage=Usage())
         [outcome] = await dispatcher.run(
-            [ToolCall(call_id, params.name, arguments)], context, {}, None, ordinals=[calls]
+            [ToolCall(call_id, params.name, arguments)], context, {}, None, ordinals=[calls], scope=run_id
         )
         return types.CallToolResult(
             content=[types.TextContent(type="text", text=outcome.content)], is_error=outcome.is_error
