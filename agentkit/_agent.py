@@ -11,8 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, Literal
 
+import pydantic
 from typing_extensions import Self, TypeVar
 
+from ._agent_tool import agent_tool
 from ._build import build_spec, check_config
 from ._client import DefaultClients, resolve_client, sync_loop
 from ._events import FinalResult, StreamEvent
@@ -264,6 +266,37 @@ class Agent(Generic[DepsT, OutputT]):
         if "client" not in changes:
             object.__setattr__(clone, "_defaults", self._defaults)
         return clone
+
+    def as_tool(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        input_type: type[pydantic.BaseModel] | None = None,
+        max_depth: int = 3,
+    ) -> Tool[..., Any]:
+        """Offer this agent to another agent as a tool.
+
+        The model calls it with ``input`` (a string, or an ``input_type`` object whose JSON the
+        sub-agent receives as its message); the sub-agent runs a fresh conversation with the
+        parent run's ``deps`` and the tool returns its final output. Its usage is added to the
+        parent's ``RunResult.usage``; when the parent streams, the sub-run's events arrive as
+        ``SubAgentEvent``s while it runs. A run error of the sub-agent becomes the call's error
+        result. Agent tools nest at most ``max_depth`` deep (counting from the outermost run);
+        a deeper call is answered with a retry message instead of running.
+
+        Args:
+            name: The tool name; the agent's ``name`` by default.
+            description: What the tool does; the agent's instructions by default.
+            input_type: A pydantic model for a typed input; ``None`` for a string.
+            max_depth: How many agent tools may run inside one another (at least 1).
+
+        Raises:
+            ConfigurationError: ``input_type`` is not a pydantic model, or ``max_depth`` < 1.
+        """
+        return agent_tool(
+            self, name=name, description=description, input_type=input_type, max_depth=max_depth
+        )
 
     @property
     def client(self) -> AsyncOpenAI:

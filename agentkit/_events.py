@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,5 +80,40 @@ class FinalResult:
     """The same object ``Agent.run`` would return."""
 
 
-StreamEvent = TextDelta | ToolCallStarted | ToolCallResult | TurnFinished | RunPaused | FinalResult
+@dataclass(frozen=True)
+class SubAgentEvent:
+    """An event of a sub-agent's run (``Agent.as_tool``), as it happens inside a tool call."""
+
+    tool_call_id: str
+    """The id of the parent's tool call that runs the sub-agent."""
+    agent: str
+    """The agent tool's name."""
+    event: StreamEvent
+    """The sub-run's own event (its ``FinalResult`` too; a ``SubAgentEvent`` when nested)."""
+
+
+StreamEvent = (
+    TextDelta | ToolCallStarted | ToolCallResult | TurnFinished | RunPaused | FinalResult | SubAgentEvent
+)
 """Every event ``run_stream`` yields."""
+
+_sink: ContextVar[Callable[[StreamEvent], None] | None] = ContextVar("agentkit_event_sink", default=None)
+
+
+@contextmanager
+def event_sink(sink: Callable[[StreamEvent], None] | None) -> Iterator[None]:
+    """Route the events of sub-agent runs started in this context to ``sink`` (``None``: nowhere).
+
+    The loop sets it around a turn's tool calls: the stream's queue when streaming, else ``None``,
+    so a sub-agent never writes into the stream of an outer run it is not part of.
+    """
+    token = _sink.set(sink)
+    try:
+        yield
+    finally:
+        _sink.reset(token)
+
+
+def current_sink() -> Callable[[StreamEvent], None] | None:
+    """The sink set by the innermost running loop, if it streams."""
+    return _sink.get()

@@ -44,6 +44,7 @@ def test_events_all() -> None:
         "FinalResult",
         "RunPaused",
         "StreamEvent",
+        "SubAgentEvent",
         "TextDelta",
         "ToolCallResult",
         "ToolCallStarted",

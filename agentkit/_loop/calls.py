@@ -3,12 +3,13 @@ calls a paused thread waits at when the run resumes."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
 from .._context import RunContext
-from .._events import StreamEvent, ToolCallResult, ToolCallStarted, TurnFinished
+from .._events import StreamEvent, ToolCallResult, ToolCallStarted, TurnFinished, event_sink
 from .._result import ToolCall, Usage
 from .._wire import ModelTurn
 from ..exceptions import RunTimeout, UsageLimitExceeded
@@ -40,7 +41,13 @@ async def run_tools(
     calls = [reply.tool_calls[p] for p in positions]
     for started in _started(calls, stream):
         yield started
-    outcomes = await _dispatch(spec, state, context, calls, [first + p for p in positions], deadline)
+    outcomes: list[CallOutcome] = []
+    ordinals = [first + p for p in positions]
+    async with aclosing(
+        _dispatch(spec, state, context, calls, ordinals, deadline, stream, outcomes)
+    ) as events:
+        async for event in events:
+            yield event
     state.history.extend(spec.api.tool_result_item(o.call, o.content) for o in outcomes)
     async with aclosing(_after_tools(spec, state, outcomes, stream)) as events:
         async for event in events:
@@ -87,7 +94,11 @@ async def resume_calls(
     calls = [_as_call(w) for w, _ in approved]
     for started in _started(calls, stream):
         yield started
-    ran = await _dispatch(spec, state, context, calls, [w.ordinal for w, _ in approved], deadline)
+    ran: list[CallOutcome] = []
+    ordinals = [w.ordinal for w, _ in approved]
+    async with aclosing(_dispatch(spec, state, context, calls, ordinals, deadline, stream, ran)) as events:
+        async for event in events:
+            yield event
     by_ordinal = {w.ordinal: o for (w, _), o in zip(approved, ran, strict=True)}
     outcomes: list[CallOutcome] = []
     for (w, decision), hole in zip(state.decisions, state.start.holes, strict=True):
@@ -117,9 +128,13 @@ async def _dispatch(
     calls: list[ToolCall],
     ordinals: list[int],
     deadline: Deadline,
-) -> list[CallOutcome]:
+    stream: bool,
+    outcomes: list[CallOutcome],
+) -> AsyncGenerator[StreamEvent, None]:
+    """Run ``calls`` and put their outcomes into ``outcomes``; while they run, yield the events
+    that sub-agents (``Agent.as_tool``) send when the run streams."""
     state.usage.tool_calls += len(calls)
-    return await spec.dispatcher.run(
+    dispatch = spec.dispatcher.run(
         calls,
         context,
         state.failures,
@@ -128,6 +143,29 @@ async def _dispatch(
         scope=state.scope,
         timeout=deadline.remaining(),
     )
+    if not stream:
+        with event_sink(None):  # a sub-agent of this run must not write into an outer stream
+            outcomes.extend(await dispatch)
+        return
+    queue: asyncio.Queue[StreamEvent] = asyncio.Queue()
+    with event_sink(queue.put_nowait):
+        task = asyncio.ensure_future(dispatch)  # the task copies the context: tools see the sink
+    getter: asyncio.Future[StreamEvent] | None = None
+    try:
+        while not task.done():
+            getter = asyncio.ensure_future(queue.get())
+            await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield getter.result()
+        while not queue.empty():
+            yield queue.get_nowait()
+    finally:
+        # The stream was closed or cancelled (or the tools are done): stop whatever still runs.
+        for pending in (task, getter):
+            if pending is not None and not pending.done():
+                pending.cancel()
+        await asyncio.gather(task, *([getter] if getter is not None else []), return_exceptions=True)
+    outcomes.extend(task.result())
 
 
 def _as_call(waiting: Waiting) -> ToolCall:
