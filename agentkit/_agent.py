@@ -19,6 +19,7 @@ from ._build import build_spec, check_config
 from ._client import DefaultClients, resolve_client, sync_loop
 from ._events import FinalResult, StreamEvent
 from ._guardrail import Guardrail
+from ._handoff import HistoryFilter, handoff_tool
 from ._hooks import Hooks, StepRunner
 from ._limits import RateLimiter, UsageLimits
 from ._loop.run import run_loop
@@ -297,6 +298,31 @@ class Agent(Generic[DepsT, OutputT]):
         return agent_tool(
             self, name=name, description=description, input_type=input_type, max_depth=max_depth
         )
+
+    def as_handoff(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        history: HistoryFilter | None = None,
+    ) -> Tool[..., Any]:
+        """A ``transfer_to_<name>`` tool: calling it hands the conversation over to this agent.
+
+        Give it to another agent's ``tools``. When the model calls it, the turn's results are
+        appended and the same run continues with this agent (its instructions, tools, model and
+        output type) on the history so far, with the same usage, deadline and session;
+        ``RunResult.last_agent`` names it. The first transfer of a turn wins.
+
+        Args:
+            name: The tool name; ``transfer_to_<agent name>`` by default.
+            description: When to transfer; by default the agent's instructions.
+            history: Reshapes the conversation this agent receives (``list -> list`` of wire-format
+                items), e.g. to keep only the user's messages; the session keeps the whole thread.
+
+        Raises:
+            ToolDefinitionError: The tool name is not valid for the API.
+        """
+        return handoff_tool(self, name=name, description=description, history=history)
 
     @property
     def client(self) -> AsyncOpenAI:

@@ -145,6 +145,9 @@ class RunResult(Generic[OutputT]):
     """The id given to this run (also in ``RunContext.run_id``)."""
     interrupted_tool_calls: list[ToolCall] = field(default_factory=list)
     """Non-idempotent tool calls closed as "outcome unknown" when the session was loaded."""
+    last_agent: str | None = None
+    """The ``name`` of the agent that gave the final answer when the run was handed off
+    (``Agent.as_handoff``); ``None`` when the agent that was run answered itself."""
     finish_reason: str | None = "stop"
     """Why the final reply ended: ``"stop"``, or ``"length"`` for text cut off by the token limit
     (returned only with ``Agent(allow_truncated_output=True)``)."""

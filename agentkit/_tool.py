@@ -17,7 +17,6 @@ from ._context import RunContext
 from ._schema.arguments import (
     DEFAULT_LIMITS,
     ArgumentLimits,
-    ArgumentsValidator,
     decode_arguments,
     json_type,
     make_validator,

@@ -49,6 +49,7 @@ async def run_tools(
         async for event in events:
             yield event
     state.history.extend(spec.api.tool_result_item(o.call, o.content) for o in outcomes)
+    state.handoff = next((o.handoff for o in outcomes if o.handoff is not None), None)
     async with aclosing(_after_tools(spec, state, outcomes, stream)) as events:
         async for event in events:
             yield event

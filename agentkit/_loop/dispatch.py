@@ -38,6 +38,7 @@ from typing import Any
 
 from .._context import RunContext
 from .._events import ToolCallResult
+from .._handoff import Handoff
 from .._hooks import HookSet, Step, StepRunner, call_hooks
 from .._redact import redact
 from .._result import ToolCall
@@ -85,6 +86,8 @@ class CallOutcome:
     """What the tool raised, kept for agents that re-raise tool errors."""
     deadline_passed: bool = False
     """The run's deadline passed before the call finished; it was cancelled."""
+    handoff: Handoff | None = None
+    """The call was a ``transfer_to_<name>``: the loop continues the run with that agent."""
 
 
 def idempotency_key(scope: str, ordinal: int, tool_call_id: str) -> str:
@@ -289,6 +292,8 @@ class Dispatcher:
         return self._result(call, value)
 
     def _result(self, call: ToolCall, value: Any) -> CallOutcome:
+        if isinstance(value, Handoff):
+            return CallOutcome(call, value.message, False, handoff=value)
         try:
             text = serialize_output(value)
         except Exception as exc:

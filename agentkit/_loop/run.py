@@ -141,6 +141,8 @@ async def _turns(
                 yield event
                 if isinstance(event, FinalResult):
                     return
+        if state.handoff is not None:
+            spec = state.hand_off()
 
 
 async def _after_reply(

@@ -9,7 +9,9 @@ from typing import Any
 
 from .._context import RunContext
 from .._guardrail import Guardrail
+from .._handoff import Handoff
 from .._result import RunResult, ToolCall, ToolDecision, Usage
+from ..exceptions import ConfigurationError
 from .cost import Pricer
 from .journal import Journal
 from .pending import Waiting
@@ -53,6 +55,10 @@ class RunState:
     """The run's ``deps=``."""
     verdict: asyncio.Future[tuple[Guardrail, str] | None] | None = None
     """The input guardrails' verdict, being computed alongside the first request."""
+    handoff: Handoff | None = None
+    """A transfer made in the last turn (``Agent.as_handoff``), not yet acted on."""
+    agent_name: str | None = None
+    """The agent the run was handed off to, if any."""
 
     def __post_init__(self) -> None:
         self.window = Window(self.spec.history, self.spec.api, self.pricer)
@@ -85,9 +91,32 @@ class RunState:
             usage=self.usage,
             run_id=self.run_id,
             interrupted_tool_calls=self.start.interrupted,
+            last_agent=self.agent_name,
             finish_reason=finish_reason,
             pending_tool_calls=[w.call for w in self.paused],
         )
+
+    def hand_off(self) -> RunSpec:
+        """Continue this run with the agent of ``self.handoff``; return its spec.
+
+        Raises:
+            ConfigurationError: The target agent uses the other wire format (``api=``).
+        """
+        handoff, self.handoff = self.handoff, None
+        assert handoff is not None
+        if type(handoff.spec.api) is not type(self.spec.api):
+            raise ConfigurationError(
+                f"Cannot hand off to {handoff.agent_name!r}: it uses another API (chat vs responses) "
+                "than the agent whose history it would continue."
+            )
+        self.spec, self.agent_name = handoff.spec, handoff.agent_name
+        self.tools_called = self.output_retried = False
+        if handoff.history is not None:
+            self.history = list(handoff.history(list(self.history)))
+            self.new_start = 0  # the history is now the target's conversation
+        # The target's own history policy, counted afresh (the filter may have shortened it).
+        self.window = Window(handoff.spec.history, handoff.spec.api, self.pricer)
+        return handoff.spec
 
     async def close_calls(self, calls: Sequence[ToolCall], text: str) -> None:
         """Give each of ``calls`` the result ``text`` (they were not run), keeping I1."""
