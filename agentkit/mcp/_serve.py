@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
-from agentkit import Agent, RunContext, Tool, ToolCall, Usage, tool
+from agentkit import Agent, RunContext, Tool, ToolCall, Usage
 from agentkit._loop.dispatch import Dispatcher
 from agentkit._loop.execute import Executor
 from agentkit.exceptions import ConfigurationError
@@ -24,28 +24,10 @@ from ._server import require_mcp
 if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
 
-__all__ = ["agent_tool", "mcp_server"]
+__all__ = ["mcp_server"]
 
 _THREADS = 8
 """Threads for the served ``def`` tools."""
-
-
-def agent_tool(agent: Agent[Any, Any]) -> Tool[..., Any]:
-    """One tool that runs ``agent`` on a request and returns its final output."""
-
-    async def run_agent(input: str) -> Any:
-        """Run the agent.
-
-        Args:
-            input: The request, in plain words.
-        """
-        result = await agent.run(input)
-        return result.output
-
-    offered: Tool[..., Any] = tool(name=agent.name, description=agent.instructions or f"Ask {agent.name}.")(
-        run_agent
-    )
-    return offered
 
 
 def mcp_server(
@@ -57,7 +39,7 @@ def mcp_server(
     """Build an MCP server (the SDK's low-level ``Server``) offering ``tools``.
 
     Args:
-        tools: ``@tool`` functions, or an ``Agent``: then one tool named after the agent takes
+        tools: ``@tool`` functions, or an ``Agent``: then one tool, ``agent.as_tool()``, takes
             ``input`` (the request) and returns the agent's final output.
         name: The server name MCP clients see.
         max_output_chars: Longer results are cut, keeping head and tail (``None``: no limit).
@@ -70,7 +52,7 @@ def mcp_server(
     import mcp_types as types
     from mcp.server.lowlevel import Server
 
-    offered = [agent_tool(tools)] if isinstance(tools, Agent) else list(tools)
+    offered = [tools.as_tool()] if isinstance(tools, Agent) else list(tools)
     by_name: dict[str, Tool[..., Any]] = {}
     for t in offered:
         if not isinstance(t, Tool):
