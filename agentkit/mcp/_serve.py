@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import to_json
 
 from agentkit import Agent, RunContext, Tool, ToolCall, Usage
+from agentkit._agent import _tools_by_name
 from agentkit._loop.dispatch import Dispatcher
 from agentkit._loop.execute import Executor
-from agentkit.exceptions import ConfigurationError
 
-from ._server import require_mcp
+from ._transport import require_mcp
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
@@ -53,13 +53,7 @@ def mcp_server(
     from mcp.server.lowlevel import Server
 
     offered = [tools.as_tool()] if isinstance(tools, Agent) else list(tools)
-    by_name: dict[str, Tool[..., Any]] = {}
-    for t in offered:
-        if not isinstance(t, Tool):
-            raise ConfigurationError(f"{t!r} is not a Tool: decorate it with @agentkit.tool.")
-        if t.name in by_name:
-            raise ConfigurationError(f"Two tools are named {t.name!r}.")
-        by_name[t.name] = t
+    by_name = _tools_by_name(name, offered)
     pool: list[ThreadPoolExecutor] = []
 
     def get_pool() -> ThreadPoolExecutor:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from agentkit.exceptions import ConfigurationError, MCPServerError, ToolDefiniti
 
 from ._content import result_text
 from ._schema import convert_schema
+from ._transport import Http, Stdio, describe, open_client, require_mcp
 
 if TYPE_CHECKING:
     from mcp import Client
@@ -29,30 +29,6 @@ _MAX_PAGES = 100
 """``tools/list`` pages read at most, so a server whose cursor never ends cannot hang a run."""
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 """Tool names OpenAI accepts."""
-
-
-def require_mcp() -> None:
-    """Raise a ``ConfigurationError`` naming the extra when the ``mcp`` SDK is missing."""
-    try:
-        import mcp  # noqa: F401
-    except ImportError as exc:
-        raise ConfigurationError(
-            "agentkit.mcp needs the MCP SDK: pip install 'agentkit-openai[mcp]'"
-        ) from exc
-
-
-@dataclass(frozen=True)
-class _Stdio:
-    command: str
-    args: tuple[str, ...]
-    env: Mapping[str, str] | None
-    cwd: str | Path | None
-
-
-@dataclass(frozen=True)
-class _Http:
-    url: str
-    headers: Mapping[str, str] | None
 
 
 class MCPServer:
@@ -82,7 +58,7 @@ class MCPServer:
 
     def __init__(
         self,
-        transport: _Stdio | _Http,
+        transport: Stdio | Http,
         *,
         name: str,
         timeout: float | None = 60.0,
@@ -131,7 +107,7 @@ class MCPServer:
         the whole environment: pass what the server needs). Its stderr goes to ours. See the
         class for the other arguments.
         """
-        transport = _Stdio(command, tuple(args), dict(env) if env is not None else None, cwd)
+        transport = Stdio(command, tuple(args), dict(env) if env is not None else None, cwd)
         return cls(
             transport,
             name=name or Path(command).name,
@@ -157,7 +133,7 @@ class MCPServer:
 
         ``headers`` (e.g. ``Authorization``) go with every request. See the class for the rest.
         """
-        transport = _Http(url, dict(headers) if headers is not None else None)
+        transport = Http(url, dict(headers) if headers is not None else None)
         return cls(
             transport,
             name=name or url,
@@ -248,47 +224,21 @@ class MCPServer:
                     group.cancel_scope.cancel()
         except BaseException as exc:
             error = MCPServerError(
-                f"MCP server {self.name!r} could not be started or reached: {_describe(exc)}",
+                f"MCP server {self.name!r} could not be started or reached: {describe(exc)}",
                 server=self.name,
             )
             if not ready.done():
                 ready.set_exception(error)
             elif not self._closing.is_set():
-                logger.warning("MCP server %r went away: %s", self.name, _describe(exc))
+                logger.warning("MCP server %r went away: %s", self.name, describe(exc))
                 self._failure = exc
         finally:
             if not self._closing.is_set() and ready.done() and ready.exception() is None:
                 logger.warning("MCP server %r closed its connection", self.name)
             self._client = None
 
-    @asynccontextmanager
-    async def _connect(self) -> AsyncIterator[Client]:
-        from mcp import Client, StdioServerParameters
-
-        transport = self._transport
-        if isinstance(transport, _Stdio):
-            params = StdioServerParameters(
-                command=transport.command,
-                args=list(transport.args),
-                env=dict(transport.env) if transport.env is not None else None,
-                cwd=transport.cwd,
-            )
-            async with Client(
-                params, message_handler=self._on_message, logging_callback=self._on_log
-            ) as client:
-                yield client
-            return
-        import httpx2
-        from mcp.client.streamable_http import streamable_http_client
-
-        # The SDK's own defaults: 30 s to connect, 300 s to read (a response may stream).
-        timeout = httpx2.Timeout(30.0, read=300.0)
-        async with httpx2.AsyncClient(headers=dict(transport.headers or {}), timeout=timeout) as http:
-            stream = streamable_http_client(transport.url, http_client=http)
-            async with Client(
-                stream, message_handler=self._on_message, logging_callback=self._on_log
-            ) as client:
-                yield client
+    def _connect(self) -> AbstractAsyncContextManager[Client]:
+        return open_client(self._transport, on_message=self._on_message, on_log=self._on_log)
 
     async def _listen(self, client: Client, *, task_status: Any) -> None:
         """Watch ``subscriptions/listen`` (protocol 2026-07-28) for tool-list changes."""
@@ -298,7 +248,7 @@ class MCPServer:
                 async for _event in subscription:
                     self._tool_list_changed()
         except Exception as exc:  # The server may not offer subscriptions; calls still work.
-            logger.debug("MCP server %r: no tool-list subscription: %s", self.name, _describe(exc))
+            logger.debug("MCP server %r: no tool-list subscription: %s", self.name, describe(exc))
             task_status.started()
 
     async def _on_message(self, message: Any) -> None:
@@ -307,7 +257,7 @@ class MCPServer:
         if isinstance(message, ToolListChangedNotification):  # protocols up to 2025-11-25
             self._tool_list_changed()
         elif isinstance(message, Exception):
-            logger.warning("MCP server %r sent something unreadable: %s", self.name, _describe(message))
+            logger.warning("MCP server %r sent something unreadable: %s", self.name, describe(message))
 
     async def _on_log(self, params: Any) -> None:
         level = {
@@ -425,7 +375,7 @@ class MCPServer:
         raise self._gone()
 
     def _gone(self) -> MCPServerError:
-        cause = f" ({_describe(self._failure)})" if self._failure is not None else ""
+        cause = f" ({describe(self._failure)})" if self._failure is not None else ""
         return MCPServerError(
             f"MCP server {self.name!r} is not running: its connection closed{cause}, so its tools cannot "
             "be called. The server process exited or went away; a new MCPServer starts it again.",
@@ -440,13 +390,4 @@ class MCPServer:
             self._lost = True
         if not self.connected:
             return self._gone()
-        return MCPServerError(f"MCP server {self.name!r} {what}: {_describe(exc)}", server=self.name)
-
-
-def _describe(exc: BaseException) -> str:
-    """One line for an exception, looking inside exception groups (anyio raises them)."""
-    inner = getattr(exc, "exceptions", None)  # a (Base)ExceptionGroup, also on Python 3.10
-    if isinstance(inner, tuple) and inner:
-        return "; ".join(_describe(e) for e in inner)
-    message = str(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+        return MCPServerError(f"MCP server {self.name!r} {what}: {describe(exc)}", server=self.name)
