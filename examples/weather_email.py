@@ -2,7 +2,8 @@
 
 ``get_current_weather`` (``tools/weather.py``) asks Open-Meteo; ``send_email``
 (``tools/send_email.py``) sends over SMTP with STARTTLS, at most once per tool call (a session
-ledger), and, where agentkit has approvals, only after a person approves.
+ledger), and only after a person approves: the run pauses with the e-mail in
+``result.pending_tool_calls`` and resumes with the decision.
 
     OPENAI_API_KEY=sk-... SMTP_HOST=... SMTP_FROM=... SMTP_USERNAME=... SMTP_PASSWORD=... \\
         python examples/weather_email.py                  # live: Open-Meteo and your SMTP server
@@ -28,14 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tools/ is in the
 
 import httpx2
 
-import agentkit
 from agentkit import Agent, RunResult
 from agentkit.sessions import MemorySession
 from tools.send_email import SMTPSettings, make_send_email
 from tools.weather import make_get_current_weather
 
 REQUEST = "Check the weather in Oslo and e-mail it to ada@example.com."
-APPROVALS = hasattr(agentkit, "PendingToolCall")
 
 
 def open_meteo_stand_in(request: httpx2.Request) -> httpx2.Response:
@@ -63,20 +62,17 @@ def open_meteo_stand_in(request: httpx2.Request) -> httpx2.Response:
 
 async def run(agent: Agent[Any, Any], thread: MemorySession) -> RunResult[Any]:
     result = await agent.run(REQUEST, session=thread)
-    pending = getattr(result, "pending_tool_calls", None) or []
-    if pending:  # With approvals: a person would read these; the example approves them.
-        for call in pending:
+    while result.pending_tool_calls:  # A person would read these; the example approves them.
+        for call in result.pending_tool_calls:
             print(f"approval needed: {call.name}({call.arguments})")
-        result = await agent.run(session=thread, decisions=[call.approve() for call in pending])  # type: ignore[call-arg]
+        result = await agent.run(session=thread, decisions=[c.approve() for c in result.pending_tool_calls])
     return result
 
 
 async def live() -> RunResult[Any]:
     tools = [
         make_get_current_weather(),
-        make_send_email(
-            SMTPSettings.from_env(), ledger=MemorySession("sent-email"), requires_approval=APPROVALS
-        ),
+        make_send_email(SMTPSettings.from_env(), ledger=MemorySession("sent-email")),
     ]
     return await run(Agent(model="gpt-4o-mini", tools=tools), MemorySession("weather-email"))
 
@@ -102,7 +98,7 @@ async def offline() -> RunResult[Any]:
         weather = make_get_current_weather(transport=httpx2.MockTransport(open_meteo_stand_in))
         # A local relay: no TLS, no login. Against a real server keep the default, tls="starttls".
         settings = SMTPSettings(host="127.0.0.1", port=port, sender="agent@example.com", tls="none")
-        email = make_send_email(settings, ledger=MemorySession("sent-email"), requires_approval=APPROVALS)
+        email = make_send_email(settings, ledger=MemorySession("sent-email"))
         body = "Oslo right now: -2.5 °C (feels like -6.0 °C), slight snowfall, wind 11.2 km/h."
         model = ScriptedModel(
             [

@@ -20,8 +20,9 @@
   result, or, when the first attempt was cut off after the key was written, says that the
   message may have been sent. The ledger is any agentkit session (its own thread id in the
   store your runs use).
-- **Approval**: ``requires_approval=True`` by default: a run pauses before each e-mail until a
-  person approves it (agentkit's pending tool calls).
+- **Approval**: ``requires_approval=True`` by default: a run pauses before each e-mail with the
+  call in ``RunResult.pending_tool_calls`` until a person approves it
+  (``agent.run(session=..., decisions=[call.approve()])``) or denies it.
 """
 
 from __future__ import annotations
@@ -128,8 +129,7 @@ def make_send_email(
             function of the arguments and the run's context deciding it); ``False`` sends at once.
 
     Raises:
-        ConfigurationError: The sender address is invalid, or approvals are asked for and this
-            version of agentkit has none.
+        ConfigurationError: The sender address is invalid.
     """
     if not _ADDRESS.match(settings.sender):
         raise ConfigurationError(f"the sender {settings.sender!r} is not a valid e-mail address")
@@ -167,14 +167,7 @@ def make_send_email(
             await ledger.append([{"idempotency_key": key, **result}])
         return result
 
-    options: dict[str, Any] = {"requires_approval": requires_approval} if requires_approval else {}
-    try:
-        return tool(name="send_email", idempotent=True, **options)(send_email)
-    except TypeError:  # the pinned approvals API (issue 12) is not in this agentkit yet
-        raise ConfigurationError(
-            "requires_approval needs agentkit's approvals (pending tool calls), which this version lacks; "
-            "pass requires_approval=False to send without asking"
-        ) from None
+    return tool(name="send_email", idempotent=True, requires_approval=requires_approval)(send_email)
 
 
 def _recipients(to: str, domains: set[str] | None) -> list[str]:

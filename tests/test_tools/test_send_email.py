@@ -23,8 +23,6 @@ from agentkit.testing import ScriptedModel, reply, tool_call
 from tests.mcp_fixture_server import free_port
 from tools.send_email import EmailError, SMTPSettings, make_send_email
 
-APPROVALS = hasattr(agentkit, "PendingToolCall")
-
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, so the client can check the server's name."""
@@ -279,14 +277,6 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         make_send_email(SMTPSettings(host="h", sender="nobody"), ledger=MemorySession("l"))
 
 
-@pytest.mark.skipif(APPROVALS, reason="agentkit has approvals: see test_approval_is_required_by_default")
-def test_approval_by_default_needs_agentkit_approvals() -> None:
-    settings = SMTPSettings(host="h", sender="bot@example.com")
-    with pytest.raises(ConfigurationError, match="requires_approval needs agentkit's approvals"):
-        make_send_email(settings, ledger=MemorySession("l"))
-
-
-@pytest.mark.skipif(not APPROVALS, reason="needs the pending-calls API (issue 12), not on main yet")
 async def test_approval_is_required_by_default(smtp: SMTP) -> None:
     tool = make_send_email(smtp.settings, ledger=MemorySession("sent-email"))
     thread = MemorySession("chat")
@@ -294,9 +284,10 @@ async def test_approval_is_required_by_default(smtp: SMTP) -> None:
     with ScriptedModel([reply(tool_calls=[call])]).install():
         paused = await Agent(tools=[tool]).run("Tell Ada.", session=thread)
     assert paused.output is None and smtp.inbox.messages == []
-    [pending] = paused.pending_tool_calls  # type: ignore[attr-defined]
+    [pending] = paused.pending_tool_calls
+    assert (pending.name, pending.kind) == ("send_email", "approval")
     with ScriptedModel([reply("Sent.")]).install():
-        done = await Agent(tools=[tool]).run(session=thread, decisions=[pending.approve()])  # type: ignore[call-arg]
+        done = await Agent(tools=[tool]).run(session=thread, decisions=[pending.approve()])
     assert done.output == "Sent." and len(smtp.inbox.messages) == 1
 
 
