@@ -28,6 +28,8 @@ HELP_PAGES = [
     ["eval"],
     ["serve"],
     ["keys"],
+    ["mcp"],
+    ["mcp", "serve"],
 ]
 
 # What exit status 1 means on each help page that has one; the others never exit 1.

@@ -22,16 +22,30 @@ from agentkit.exceptions import AgentkitError
 __all__ = ["add_arguments", "run"]
 
 
+EXAMPLES = """examples:
+  agentkit mcp serve my_package.tools:TOOLS                      stdio, for desktop apps and IDEs
+  agentkit mcp serve path/to/tools.py:get_weather --http --port 8000   http://127.0.0.1:8000/mcp
+  agentkit mcp serve my_package.bots:support_agent               an Agent, as one tool"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the ``mcp`` subcommand's arguments."""
-    sub = parser.add_subparsers(dest="mcp_command", required=True)
-    serve = sub.add_parser("serve", help="serve tools or an agent over MCP (stdio, or streamable HTTP)")
+    """Declare the ``mcp`` subcommand's ``serve`` action."""
+    epilog = parser.epilog
+    actions = parser.add_subparsers(dest="mcp_command", required=True)
+    help_text = "serve tools or an agent over MCP (stdio, or streamable HTTP)"
+    serve = actions.add_parser(
+        "serve",
+        help=help_text,
+        description=help_text,
+        epilog=EXAMPLES + ("\n\n" + epilog if epilog else ""),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     serve.add_argument(
         "target", help="module:name or path/to/file.py:name (a Tool, a list of Tools, an Agent)"
     )
     serve.add_argument("--http", action="store_true", help="serve streamable HTTP instead of stdio")
     serve.add_argument("--host", default="127.0.0.1", help="with --http: the address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="with --http: the port (0 picks a free one)")
+    serve.add_argument("--port", type=int, default=8000, help="with --http: the port")
     serve.add_argument("--name", default="agentkit", help="the server name MCP clients see")
 
 
