@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic_core import to_json
 
 from agentkit import Agent, RunContext, Tool, ToolCall, Usage
-from agentkit._agent import _tools_by_name
+from agentkit._build import tools_by_name
 from agentkit._loop.dispatch import Dispatcher
 from agentkit._loop.execute import Executor
 
@@ -53,7 +53,7 @@ def mcp_server(
     from mcp.server.lowlevel import Server
 
     offered = [tools.as_tool()] if isinstance(tools, Agent) else list(tools)
-    by_name = _tools_by_name(name, offered)
+    by_name = tools_by_name(name, offered)
     pool: list[ThreadPoolExecutor] = []
 
     def get_pool() -> ThreadPoolExecutor:
