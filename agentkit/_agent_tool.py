@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pydantic
 
 from ._context import RunContext
-from ._events import FinalResult, StreamEvent, SubAgentEvent, current_sink
+from ._events import FinalResult, StreamEvent, SubAgentEvent, current_sink, mark_emitting
 from ._tool import Tool, tool
 from .exceptions import ConfigurationError, RunError, ToolRetry
 
@@ -67,6 +67,7 @@ def agent_tool(
         else (input_type.__doc__ or f"The {input_type.__name__}.").strip().splitlines()[0]
     )
     call.__doc__ = f"Run the agent.\n\nArgs:\n    input: {what}\n"
+    mark_emitting(call)
     return tool(
         name=tool_name, description=description or agent.instructions or f"Ask the {agent.name} agent."
     )(call)

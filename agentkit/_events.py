@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -117,3 +118,16 @@ def event_sink(sink: Callable[[StreamEvent], None] | None) -> Iterator[None]:
 def current_sink() -> Callable[[StreamEvent], None] | None:
     """The sink set by the innermost running loop, if it streams."""
     return _sink.get()
+
+
+_emitting: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
+
+
+def mark_emitting(function: Callable[..., Any]) -> None:
+    """Mark a tool function that sends events into the current sink (a sub-agent)."""
+    _emitting.add(function)
+
+
+def emits_events(function: Callable[..., Any]) -> bool:
+    """Whether ``function`` was marked by ``mark_emitting``."""
+    return function in _emitting

@@ -9,7 +9,7 @@ from contextlib import aclosing
 from typing import Any
 
 from .._context import RunContext
-from .._events import StreamEvent, ToolCallResult, ToolCallStarted, TurnFinished, event_sink
+from .._events import StreamEvent, ToolCallResult, ToolCallStarted, TurnFinished, emits_events, event_sink
 from .._result import ToolCall, Usage
 from .._wire import ModelTurn
 from ..exceptions import RunTimeout, UsageLimitExceeded
@@ -144,7 +144,7 @@ async def _dispatch(
         scope=state.scope,
         timeout=deadline.remaining(),
     )
-    if not stream:
+    if not stream or not _calls_sub_agents(spec, calls):
         with event_sink(None):  # a sub-agent of this run must not write into an outer stream
             outcomes.extend(await dispatch)
         return
@@ -167,6 +167,13 @@ async def _dispatch(
                 pending.cancel()
         await asyncio.gather(task, *([getter] if getter is not None else []), return_exceptions=True)
     outcomes.extend(task.result())
+
+
+def _calls_sub_agents(spec: RunSpec, calls: list[ToolCall]) -> bool:
+    """Whether a call goes to a tool that streams events (``Agent.as_tool``); only then do the
+    calls run beside an event queue (a task and a wait per turn)."""
+    tools = spec.dispatcher.tools
+    return any((t := tools.get(c.name)) is not None and emits_events(t.function) for c in calls)
 
 
 def _as_call(waiting: Waiting) -> ToolCall:

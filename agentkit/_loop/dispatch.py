@@ -46,7 +46,7 @@ from .._schema.arguments import ArgumentLimits
 from .._serialize import serialize_output, truncate
 from .._tool import Tool
 from ..exceptions import DurableError, ToolArgumentsError, ToolRetry
-from .execute import Executor, NoFreeThread, SelfCancelled, TimedOut
+from .execute import Executor, NoFreeThread, SelfCancelled, TimedOut, bounded
 
 logger = logging.getLogger("agentkit")
 
@@ -169,10 +169,16 @@ class Dispatcher:
         """
         if len(calls) == 1 and timeout is None:
             return [await self._one(calls[0], ordinals[0], scope, context, failures, on_result)]
-        tasks = [
-            asyncio.ensure_future(self._one(c, n, scope, context, failures, on_result))
-            for c, n in zip(calls, ordinals, strict=True)
-        ]
+        # Under a deadline every call must be let go of on time: the flag is copied into each
+        # call's task as it is created, then reset here.
+        token = bounded.set(timeout is not None)
+        try:
+            tasks = [
+                asyncio.ensure_future(self._one(c, n, scope, context, failures, on_result))
+                for c, n in zip(calls, ordinals, strict=True)
+            ]
+        finally:
+            bounded.reset(token)
         try:
             if timeout is None:
                 return list(await asyncio.gather(*tasks))

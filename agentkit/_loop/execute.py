@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import inspect
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 logger = logging.getLogger("agentkit")
+
+bounded: contextvars.ContextVar[bool] = contextvars.ContextVar("agentkit_calls_bounded", default=False)
+"""Set by the dispatcher while the run has a deadline: every call must then be let go of on time."""
+
+_CAN_TELL_CANCELLATION = sys.version_info >= (3, 11)
 
 
 class TimedOut(Exception):
@@ -66,7 +72,10 @@ class Executor:
         """
         loop = asyncio.get_running_loop()
         start = loop.time()
-        if is_async:
+        if is_async and timeout is None and _CAN_TELL_CANCELLATION and not bounded.get():
+            # Nothing to let go of on time: await in place (no task, fewer loop iterations).
+            value = await _in_place(function(*args, **kwargs))
+        elif is_async:
             value = await self._wait(asyncio.ensure_future(function(*args, **kwargs)), timeout, label, False)
         else:
             value = await self._wait(self._submit(function, args, kwargs), timeout, label, True)
@@ -129,3 +138,15 @@ class Executor:
             else (f"raised {type(future.exception()).__name__}" if future.exception() else "returned")
         )
         logger.info("%s: an abandoned call %s late; its result was discarded", label, outcome)
+
+
+async def _in_place(awaitable: Any) -> Any:
+    """Await a tool's coroutine in the caller's task, telling a real cancellation of the run
+    (propagated) from the tool raising ``CancelledError`` itself (``SelfCancelled``)."""
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # type: ignore[attr-defined]
+            raise
+        raise SelfCancelled from None
