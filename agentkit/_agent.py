@@ -444,7 +444,7 @@ class Agent(Generic[DepsT, OutputT]):
         *,
         stream: bool,
     ) -> AsyncGenerator[StreamEvent, None]:
-        if deps is None and (needing := [t.name for t in self.tools if t.needs_deps]):
+        if deps is None and (needing := self._spec.needs_deps):
             raise ConfigurationError(
                 f"Tool(s) {', '.join(map(repr, needing))} take a RunContext with dependencies, but the run "
                 "got no deps=: pass agent.run(..., deps=...)."

@@ -100,6 +100,7 @@ def build_spec(config: Mapping[str, Any], pool: Callable[[], ThreadPoolExecutor]
         input_guardrails=c["input_guardrails"],
         output_guardrails=c["output_guardrails"],
         name=c["name"],
+        needs_deps=tuple(t.name for t in tools if t.needs_deps),
     )
 
 

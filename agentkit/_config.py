@@ -16,6 +16,7 @@ def check_number(
     integer: bool = False,
     optional: bool = False,
     exclusive: bool = False,
+    error: type[Exception] = ConfigurationError,
 ) -> None:
     """Check one numeric option.
 
@@ -26,9 +27,10 @@ def check_number(
         integer: Whether only whole numbers are accepted.
         optional: Whether ``None`` (no limit) is accepted.
         exclusive: Whether ``minimum`` itself is excluded.
+        error: The error to raise (``@tool`` raises ``ToolDefinitionError`` at decoration).
 
     Raises:
-        ConfigurationError: ``value`` is not a number in the accepted range.
+        ConfigurationError: ``value`` is not a number in the accepted range (or ``error``).
     """
     if value is None and optional:
         return
@@ -41,4 +43,4 @@ def check_number(
     if ok:
         ok = value > minimum if exclusive else value >= minimum
     if not ok:
-        raise ConfigurationError(f"{option} must be {accepted}, not {value!r}.")
+        raise error(f"{option} must be {accepted}, not {value!r}.")

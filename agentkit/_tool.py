@@ -13,6 +13,7 @@ from typing import Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 from pydantic_core import from_json, to_json
 
+from ._config import check_number
 from ._context import RunContext
 from ._schema.arguments import (
     DEFAULT_LIMITS,
@@ -259,12 +260,12 @@ def _build(
 ) -> Tool[P, R]:
     if isinstance(func, Tool):
         raise ToolDefinitionError(f"{func.name!r} is already a Tool; apply @tool once")
-    if timeout is not None and not timeout > 0:
-        raise ToolDefinitionError(f"timeout must be a positive number of seconds, got {timeout!r}")
-    if max_retries is not None and max_retries < 0:
-        raise ToolDefinitionError(f"max_retries must be >= 0, got {max_retries!r}")
-    if max_concurrency is not None and max_concurrency < 1:
-        raise ToolDefinitionError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+    fail = ToolDefinitionError
+    check_number("@tool(timeout=...)", timeout, minimum=0, exclusive=True, optional=True, error=fail)
+    check_number("@tool(max_retries=...)", max_retries, minimum=0, integer=True, optional=True, error=fail)
+    check_number(
+        "@tool(max_concurrency=...)", max_concurrency, minimum=1, integer=True, optional=True, error=fail
+    )
     _refuse_generators(func)
     try:
         built = _build_tool(

@@ -63,3 +63,5 @@ class RunSpec:
     """Checks on the final answer."""
     name: str = "agent"
     """The agent's name (for traces)."""
+    needs_deps: tuple[str, ...] = ()
+    """Tools whose ``RunContext[Deps]`` needs ``deps=`` (a run without them is refused)."""
